@@ -1,0 +1,31 @@
+# The two commands of README.md, plus the sanitizer and benchmark runs.
+# Each installs what is missing (scripts/setup.sh), configures with CMake
+# into build/, builds, and does its job.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: run test asan bench build setup clean
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/lunox scripts/quickstart.lua
+
+test: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+asan: setup
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUNOX_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest -j $(JOBS) --output-on-failure
+
+bench: build
+	$(BUILD)/lunox scripts/bench/ops.lua
+
+clean:
+	rm -rf $(BUILD) build-asan

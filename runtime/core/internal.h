@@ -1,0 +1,119 @@
+/*
+** internal.h — structures shared by the runtime core and its backends.
+** Not installed: the public ABI is lunox.h.
+*/
+#ifndef LX_INTERNAL_H
+#define LX_INTERNAL_H
+
+#include "lunox.h"
+
+#include <stdatomic.h>
+
+/* A block of device memory. Arrays (and views) hold references to it. */
+typedef struct lx_buffer {
+  atomic_int refcount;
+  lx_device *device;
+  size_t nbytes;
+  void *handle; /* the backend's: a host pointer for cpu */
+} lx_buffer;
+
+struct lx_array {
+  atomic_int refcount;
+  lx_dtype dtype;
+  int ndim;
+  int64_t size;
+  int64_t offset; /* in elements, into buffer */
+  lx_buffer *buffer;
+  int64_t shape[LX_MAX_DIMS];
+  int64_t strides[LX_MAX_DIMS]; /* in elements; 0 for broadcast axes */
+};
+
+/* What a backend is asked to run. The core has already checked shapes and
+** dtypes, broadcast the inputs to the output's shape (stride 0 where
+** broadcast) and allocated the output, which may be a strided view into a
+** larger buffer (concatenate writes through such views). */
+typedef enum lx_op_kind {
+  LX_OP_UNARY,   /* code: lx_unary_op; in[0] and out share dtype (bool for
+                    logical_not) */
+  LX_OP_BINARY,  /* code: lx_binary_op; in[0], in[1] share a dtype; out has it
+                    too, or bool for comparisons */
+  LX_OP_WHERE,   /* in[0] bool, in[1], in[2] and out share a dtype */
+  LX_OP_CONVERT, /* in[0] -> out, any dtypes, same shape (astype, copies) */
+  LX_OP_REDUCE,  /* code: lx_reduce_op; out has in[0]'s ndim with size 1 on
+                    reduced axes; out dtype as the core decided (int64 for
+                    arg ops); in[0] dtype equals out's for sum/mean/max/min */
+  LX_OP_MATMUL,  /* in[0] {..., M, K}, in[1] {..., K, N}, out {..., M, N}:
+                    same ndim >= 2, batch axes already broadcast, one dtype */
+  LX_OP_FILL,    /* out[...] = value */
+  LX_OP_ARANGE   /* out[i] = start + i * step, out is 1-D */
+} lx_op_kind;
+
+typedef struct lx_op {
+  lx_op_kind kind;
+  int code;
+  int ninputs;
+  const lx_array *in[3];
+  lx_array *out;
+  union {
+    struct { double value; int64_t ivalue; bool is_int; } fill;
+    struct { double start, step; } arange;
+    struct { uint64_t axes_mask; int64_t count; } reduce; /* count: elements
+                                                   reduced per output */
+  } p;
+} lx_op;
+
+typedef struct lx_backend {
+  const char *kind; /* "cpu", "vulkan" */
+  lx_status (*buffer_alloc)(lx_device *dev, size_t nbytes, void **handle);
+  void (*buffer_free)(lx_device *dev, void *handle);
+  /* Host <-> device copies of byte ranges of a buffer. download waits for
+  ** the work that writes the buffer. */
+  lx_status (*upload)(lx_device *dev, void *handle, size_t offset,
+                      const void *src, size_t nbytes);
+  lx_status (*download)(lx_device *dev, void *handle, size_t offset, void *dst,
+                        size_t nbytes);
+  lx_status (*run)(lx_device *dev, const lx_op *op);
+  lx_status (*sync)(lx_device *dev);
+  /* Host address of a buffer's memory once its pending work is done, or
+  ** NULL (with an error set) when the memory is not host-addressable. */
+  void *(*host_address)(lx_device *dev, void *handle);
+  lx_status (*describe)(lx_device *dev, lx_device_info *info);
+} lx_backend;
+
+struct lx_device {
+  const lx_backend *backend;
+  char name[64];
+  void *impl; /* the backend's per-device state */
+  atomic_uint_fast64_t bytes_in_use;
+};
+
+/* array.c */
+lx_status lx__buffer_new(lx_device *dev, size_t nbytes, lx_buffer **out);
+lx_buffer *lx__buffer_retain(lx_buffer *b);
+void lx__buffer_release(lx_buffer *b);
+/* A new array header over `buffer` (retained), contiguous strides. */
+lx_status lx__array_wrap(lx_buffer *buffer, lx_dtype dtype, int ndim,
+                         const int64_t *shape, int64_t offset, lx_array **out);
+/* A view: same buffer, new shape/strides/offset. */
+lx_status lx__array_view(const lx_array *base, int ndim, const int64_t *shape,
+                         const int64_t *strides, int64_t offset,
+                         lx_array **out);
+void lx__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+lx_status lx__run(const lx_op *op);
+/* Common operand checks. */
+lx_status lx__same_device(const char *fn, const lx_array *a, const lx_array *b);
+/* Formats a shape as "{3,4}" into buf. */
+const char *lx__shape_str(int ndim, const int64_t *shape, char *buf,
+                          size_t size);
+#define LX_SHAPE_STR_MAX (LX_MAX_DIMS * 21 + 3)
+
+/* shape.c */
+lx_status lx__broadcast_shapes(const char *fn, int na, const int64_t *sa,
+                               int nb, const int64_t *sb, int *nout,
+                               int64_t *out);
+
+/* devices.c */
+extern const lx_backend lx_cpu_backend;
+lx_device *lx__cpu_device(void);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+** binding_internal.h — shared pieces of the Lua binding: compatibility
+** between Lua 5.4 and LuaJIT, array userdata, argument helpers.
+*/
+#ifndef LX_BINDING_INTERNAL_H
+#define LX_BINDING_INTERNAL_H
+
+#include "lunox.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+
+/* ------------------------------------------------ Lua 5.4 / LuaJIT compat */
+#if LUA_VERSION_NUM >= 502
+#define lxb_rawlen(L, i) lua_rawlen(L, i)
+#else
+#define lxb_rawlen(L, i) lua_objlen(L, i)
+#endif
+#if LUA_VERSION_NUM >= 504
+#define lxb_newuserdata(L, n) lua_newuserdatauv(L, n, 0)
+#else
+#define lxb_newuserdata(L, n) lua_newuserdata(L, n)
+#endif
+#if LUA_VERSION_NUM >= 503
+#define lxb_isinteger(L, i) lua_isinteger(L, i)
+#else
+#define lxb_isinteger(L, i) 0
+#endif
+static inline int lxb_absindex(lua_State *L, int i) {
+  return (i > 0 || i <= LUA_REGISTRYINDEX) ? i : lua_gettop(L) + i + 1;
+}
+
+#define LXB_ARRAY_MT "lunox.array"
+
+/* ---------------------------------------------------------------- errors */
+/* Raises the runtime's last error as a Lua error (does not return). */
+int lxb_raise(lua_State *L);
+/* Raises "fn: message" with printf formatting (does not return). */
+int lxb_error(lua_State *L, const char *fn, const char *fmt, ...);
+/* Raises unless st is LX_OK. */
+#define LXB_CHECK(L, st) do { if ((st) != LX_OK) lxb_raise(L); } while (0)
+
+/* ---------------------------------------------------------------- arrays */
+/* Pushes a userdata that will own an array and returns its slot; the slot
+** starts NULL (the finaliser accepts that), so an op can write its result
+** straight into it and a failing op leaks nothing. */
+lx_array **lxb_new_slot(lua_State *L);
+/* Pushes `a`, taking over the caller's reference. */
+void lxb_push_array(lua_State *L, lx_array *a);
+/* The array at `idx`, or NULL when it is not one. */
+lx_array *lxb_test_array(lua_State *L, int idx);
+/* The array at `idx`; raises naming `fn` otherwise. */
+lx_array *lxb_check_array(lua_State *L, int idx, const char *fn);
+/* Converts an array-like value at `idx` (array, number, boolean, nested
+** list) into an array, replacing the stack slot; returns it (borrowed). */
+lx_array *lxb_to_array(lua_State *L, int idx, const char *fn);
+/* Tells the garbage collector about array memory (see binding.c). */
+void lxb_account_memory(lua_State *L);
+
+/* -------------------------------------------------------------- arguments */
+/* dtype name at idx (or `dflt` when nil/absent). */
+lx_dtype lxb_opt_dtype(lua_State *L, int idx, lx_dtype dflt, const char *fn);
+/* A shape: a list of non-negative integers, or one integer. */
+int lxb_check_shape(lua_State *L, int idx, const char *fn, int64_t *shape);
+/* An integer-valued number (exact for Lua 5.4 integers). */
+int64_t lxb_check_int(lua_State *L, int idx, const char *fn, const char *what);
+/* 1-based (negative from the end) axis -> 0-based; raises when out of range. */
+int lxb_axis(lua_State *L, int idx, int ndim, const char *fn);
+/* The device for new arrays: the current default. */
+lx_device *lxb_default_device(lua_State *L);
+
+/* ------------------------------------------------------------ conversion */
+/* lx.array(value [, dtype]) body: converts value at idx to a new array. */
+lx_status lxb_array_from_lua(lua_State *L, int idx, int has_dtype, lx_dtype dtype,
+                             lx_device *dev, lx_array **out);
+/* Pushes a:tolist() / a:item(). */
+void lxb_push_tolist(lua_State *L, lx_array *a);
+void lxb_push_item(lua_State *L, lx_array *a);
+
+/* ---------------------------------------------------------- registration */
+void lxb_register_array_type(lua_State *L); /* metatable + methods */
+void lxb_register_ops(lua_State *L);        /* fills the module table at -1 */
+
+#endif
