@@ -53,7 +53,7 @@ lx_device *lxb_default_device(lua_State *L) {
 }
 
 static void set_int_field(lua_State *L, const char *k, double v) {
-  lua_pushnumber(L, v);
+  lxb_pushcount(L, (int64_t)v);
   lua_setfield(L, -2, k);
 }
 
@@ -105,7 +105,7 @@ static int l_sync(lua_State *L) {
 }
 
 static int l_memory_in_use(lua_State *L) {
-  lua_pushnumber(L, (double)lx_memory_in_use());
+  lxb_pushcount(L, (int64_t)lx_memory_in_use());
   return 1;
 }
 

@@ -161,7 +161,7 @@ static void push_shape(lua_State *L, const lx_array *a) {
   int n = lx_array_ndim(a);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
-    lua_pushnumber(L, (lua_Number)lx_array_shape(a)[i]);
+    lxb_pushcount(L, lx_array_shape(a)[i]);
     lua_rawseti(L, -2, i + 1);
   }
 }
@@ -170,7 +170,7 @@ static int push_property(lua_State *L, lx_array *a, const char *k) {
   if (strcmp(k, "shape") == 0) push_shape(L, a);
   else if (strcmp(k, "dtype") == 0) lua_pushstring(L, lx_dtype_name(lx_array_dtype(a)));
   else if (strcmp(k, "ndim") == 0) lua_pushinteger(L, lx_array_ndim(a));
-  else if (strcmp(k, "size") == 0) lua_pushnumber(L, (lua_Number)lx_array_size(a));
+  else if (strcmp(k, "size") == 0) lxb_pushcount(L, lx_array_size(a));
   else if (strcmp(k, "device") == 0) {
     lx_device_info info;
     LXB_CHECK(L, lx_device_info_get(lx_array_device(a), &info));
@@ -206,7 +206,7 @@ static int l_newindex(lua_State *L) {
 static int l_len(lua_State *L) {
   lx_array *a = lxb_check_array(L, 1, "#");
   if (lx_array_ndim(a) == 0) return lxb_error(L, "#", "a 0-d array has no length");
-  lua_pushnumber(L, (lua_Number)lx_array_shape(a)[0]);
+  lxb_pushcount(L, lx_array_shape(a)[0]);
   return 1;
 }
 

@@ -21,7 +21,7 @@ int64_t lxb_check_int(lua_State *L, int idx, const char *fn, const char *what) {
   if (lxb_isinteger(L, idx)) return (int64_t)lua_tointeger(L, idx);
   if (lua_type(L, idx) != LUA_TNUMBER)
     lxb_error(L, fn, "%s must be an integer, got %s", what, luaL_typename(L, idx));
-  int64_t v;
+  int64_t v = 0;
   if (!double_to_int64(lua_tonumber(L, idx), &v))
     lxb_error(L, fn, "%s must be an integer, got %.17g", what, lua_tonumber(L, idx));
   return v;

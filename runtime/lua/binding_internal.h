@@ -26,6 +26,15 @@
 #else
 #define lxb_isinteger(L, i) 0
 #endif
+/* Counts and sizes: integers on Lua 5.4 (exact to 2^63), numbers on LuaJIT
+** (exact to 2^53). */
+static inline void lxb_pushcount(lua_State *L, int64_t v) {
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(L, (lua_Integer)v);
+#else
+  lua_pushnumber(L, (lua_Number)v);
+#endif
+}
 static inline int lxb_absindex(lua_State *L, int i) {
   return (i > 0 || i <= LUA_REGISTRYINDEX) ? i : lua_gettop(L) + i + 1;
 }
