@@ -103,19 +103,21 @@ void lx__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
 
 /* ---------------------------------------------------------------- arrays */
 
-static lx_array *array_header_new(void) {
-  lx_array *a = malloc(sizeof *a);
+static lx_array *array_header_new(int ndim) {
+  lx_array *a = malloc(sizeof *a + 2 * (size_t)ndim * sizeof(int64_t));
   if (!a) {
     lx_set_error(LX_ERR_MEMORY, "out of host memory for an array header");
     return NULL;
   }
   atomic_init(&a->refcount, 1);
+  a->shape = a->dims;
+  a->strides = a->dims + ndim;
   return a;
 }
 
 lx_status lx__array_wrap(lx_buffer *buffer, lx_dtype dtype, int ndim,
                          const int64_t *shape, int64_t offset, lx_array **out) {
-  lx_array *a = array_header_new();
+  lx_array *a = array_header_new(ndim);
   if (!a) return LX_ERR_MEMORY;
   a->dtype = dtype;
   a->ndim = ndim;
@@ -130,7 +132,7 @@ lx_status lx__array_wrap(lx_buffer *buffer, lx_dtype dtype, int ndim,
 
 lx_status lx__array_view(const lx_array *base, int ndim, const int64_t *shape,
                          const int64_t *strides, int64_t offset, lx_array **out) {
-  lx_array *a = array_header_new();
+  lx_array *a = array_header_new(ndim);
   if (!a) return LX_ERR_MEMORY;
   a->dtype = base->dtype;
   a->ndim = ndim;

@@ -24,8 +24,11 @@ struct lx_array {
   int64_t size;
   int64_t offset; /* in elements, into buffer */
   lx_buffer *buffer;
-  int64_t shape[LX_MAX_DIMS];
-  int64_t strides[LX_MAX_DIMS]; /* in elements; 0 for broadcast axes */
+  /* Both point into `dims`, sized for ndim: a header costs ~64 bytes plus
+  ** 16 per axis, which matters when every op makes one. */
+  int64_t *shape;
+  int64_t *strides; /* in elements; 0 for broadcast axes */
+  int64_t dims[];
 };
 
 /* What a backend is asked to run. The core has already checked shapes and

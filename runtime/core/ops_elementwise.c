@@ -117,6 +117,17 @@ static lx_status binary_dtype(lx_binary_op op, lx_dtype promoted, lx_dtype *comp
   return LX_OK;
 }
 
+/* `a` viewed with the result's shape; `a` itself when it already has it
+** (the common case, and one header fewer per op). */
+static lx_status broadcast_operand(lx_array *a, int ndim, const int64_t *shape,
+                                   lx_array **out) {
+  if (a->ndim == ndim && memcmp(a->shape, shape, (size_t)ndim * sizeof *shape) == 0) {
+    *out = lx_array_retain(a);
+    return LX_OK;
+  }
+  return lx_broadcast_to(a, ndim, shape, out);
+}
+
 /* Inputs already have the compute dtype; broadcasts and runs. */
 static lx_status binary_run(lx_binary_op op, lx_array *x, lx_array *y,
                             lx_dtype result_dtype, lx_array **out) {
@@ -128,8 +139,8 @@ static lx_status binary_run(lx_binary_op op, lx_array *x, lx_array *y,
   st = lx__broadcast_shapes(fn, x->ndim, x->shape, y->ndim, y->shape, &ndim, shape);
   if (st != LX_OK) return st;
   lx_array *bx = NULL, *by = NULL, *r = NULL;
-  if ((st = lx_broadcast_to(x, ndim, shape, &bx)) != LX_OK) goto done;
-  if ((st = lx_broadcast_to(y, ndim, shape, &by)) != LX_OK) goto done;
+  if ((st = broadcast_operand(x, ndim, shape, &bx)) != LX_OK) goto done;
+  if ((st = broadcast_operand(y, ndim, shape, &by)) != LX_OK) goto done;
   if ((st = new_like_shape(x->buffer->device, result_dtype, ndim, shape, &r)) != LX_OK)
     goto done;
   lx_op o = {.kind = LX_OP_BINARY, .code = op, .ninputs = 2, .in = {bx, by}, .out = r};
@@ -215,9 +226,9 @@ lx_status lx_where(lx_array *cond, lx_array *x, lx_array *y, lx_array **out) {
   if ((st = as_dtype(cond, LX_BOOL, &c)) != LX_OK) goto done;
   if ((st = as_dtype(x, dtype, &cx)) != LX_OK) goto done;
   if ((st = as_dtype(y, dtype, &cy)) != LX_OK) goto done;
-  if ((st = lx_broadcast_to(c, n2, s2, &bc)) != LX_OK) goto done;
-  if ((st = lx_broadcast_to(cx, n2, s2, &bx)) != LX_OK) goto done;
-  if ((st = lx_broadcast_to(cy, n2, s2, &by)) != LX_OK) goto done;
+  if ((st = broadcast_operand(c, n2, s2, &bc)) != LX_OK) goto done;
+  if ((st = broadcast_operand(cx, n2, s2, &bx)) != LX_OK) goto done;
+  if ((st = broadcast_operand(cy, n2, s2, &by)) != LX_OK) goto done;
   if ((st = new_like_shape(x->buffer->device, dtype, n2, s2, &r)) != LX_OK) goto done;
   lx_op o = {.kind = LX_OP_WHERE, .ninputs = 3, .in = {bc, bx, by}, .out = r};
   st = lx__run(&o);

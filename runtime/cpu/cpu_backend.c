@@ -7,17 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* 64-byte alignment: a cache line, and enough for any vector unit. */
 #define CPU_ALIGNMENT 64
+/* Large buffers are aligned to and advised as transparent huge pages, as
+** NumPy does: a fresh 40 MB result then costs 20 page faults, not 10,000. */
+#define CPU_HUGE_THRESHOLD ((size_t)4 << 20)
+#define CPU_HUGE_PAGE ((size_t)2 << 20)
 
 static lx_status cpu_alloc(lx_device *dev, size_t nbytes, void **handle) {
   void *p = NULL;
   /* Round up so empty arrays still own a distinct, freeable block. */
   size_t n = nbytes ? nbytes : 1;
-  if (posix_memalign(&p, CPU_ALIGNMENT, n) != 0 || !p)
+  size_t align = n >= CPU_HUGE_THRESHOLD ? CPU_HUGE_PAGE : CPU_ALIGNMENT;
+  if (posix_memalign(&p, align, n) != 0 || !p)
     return lx_set_error(LX_ERR_MEMORY, "cpu: out of memory allocating %zu bytes", nbytes);
+#ifdef MADV_HUGEPAGE
+  if (align == CPU_HUGE_PAGE) madvise(p, n & ~(CPU_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
   *handle = p;
   return LX_OK;
 }

@@ -396,6 +396,11 @@ static int pmain(lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
   }
   luaL_openlibs(L);
+#if LUA_VERSION_NUM >= 504
+  /* As stock lua 5.4 does: short-lived arrays (every op's result) die in
+  ** cheap minor collections instead of piling up between major cycles. */
+  lua_gc(L, LUA_GCGEN, 0, 0);
+#endif
   preload(L, "lunox.core", luaopen_lunox_core);
   preload(L, "lunox.readline", luaopen_lunox_readline);
   setup_package_path(L, o->argv[0]);
