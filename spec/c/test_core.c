@@ -1,0 +1,199 @@
+/*
+** test_core.c — unit tests of the runtime core through the public ABI:
+** dtypes and promotion, scalar and half conversions, shape checks, views,
+** elementwise ops, and error reporting (per thread, no crash on bad input).
+*/
+#include "lunox.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                    \
+  do {                                                      \
+    if (cond) passed++;                                     \
+    else {                                                  \
+      failed++;                                             \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);           \
+      printf(__VA_ARGS__);                                  \
+      printf("\n");                                         \
+    }                                                       \
+  } while (0)
+
+static void test_dtypes(void) {
+  lx_dtype d;
+  CHECK(lx_dtype_from_name("bfloat16", &d) == LX_OK && d == LX_BFLOAT16, "bfloat16 name");
+  CHECK(lx_dtype_from_name("float", &d) == LX_ERR_ARGUMENT, "unknown name rejected");
+  CHECK(strstr(lx_last_error(), "'float'") != NULL, "message names the value: %s", lx_last_error());
+  CHECK(lx_dtype_size(LX_FLOAT16) == 2 && lx_dtype_size(LX_INT64) == 8 && lx_dtype_size(LX_BOOL) == 1,
+        "sizes");
+  /* JAX's lattice (x64). */
+  struct { lx_dtype a, b, want; } cases[] = {
+    {LX_BOOL, LX_UINT8, LX_UINT8},       {LX_UINT8, LX_INT32, LX_INT32},
+    {LX_UINT32, LX_INT32, LX_INT64},     {LX_UINT8, LX_UINT32, LX_UINT32},
+    {LX_INT64, LX_FLOAT16, LX_FLOAT16},  {LX_FLOAT16, LX_BFLOAT16, LX_FLOAT32},
+    {LX_BFLOAT16, LX_FLOAT32, LX_FLOAT32}, {LX_FLOAT32, LX_FLOAT64, LX_FLOAT64},
+    {LX_INT32, LX_INT64, LX_INT64},      {LX_BOOL, LX_BOOL, LX_BOOL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lx_dtype r1 = lx_dtype_promote(cases[i].a, cases[i].b);
+    lx_dtype r2 = lx_dtype_promote(cases[i].b, cases[i].a);
+    CHECK(r1 == cases[i].want && r2 == cases[i].want, "promote %s %s -> %s (got %s)",
+          lx_dtype_name(cases[i].a), lx_dtype_name(cases[i].b), lx_dtype_name(cases[i].want),
+          lx_dtype_name(r1));
+  }
+}
+
+static void test_half_conversions(void) {
+  /* Hand-derived binary16 patterns. */
+  CHECK(lx_float_to_half(1.0f) == 0x3c00, "1.0");
+  CHECK(lx_float_to_half(-2.0f) == 0xc000, "-2.0");
+  CHECK(lx_float_to_half(65504.0f) == 0x7bff, "max half");
+  CHECK(lx_float_to_half(65520.0f) == 0x7c00, "65520 ties to even -> inf");
+  CHECK(lx_float_to_half(0x1p-24f) == 0x0001, "smallest subnormal");
+  CHECK(lx_float_to_half(0x1p-25f) == 0x0000, "half the smallest subnormal ties to 0");
+  CHECK(lx_float_to_half(0x1.8p-25f) == 0x0001, "0.75 ulp rounds up");
+  /* 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties to even (1.0). */
+  CHECK(lx_float_to_half(1.0f + 0x1p-11f) == 0x3c00, "tie to even down");
+  /* 1 + 3*2^-11 is halfway between 1+2^-10 (odd) and 1+2^-9: up to even. */
+  CHECK(lx_float_to_half(1.0f + 3 * 0x1p-11f) == 0x3c02, "tie to even up");
+  CHECK((lx_float_to_half(NAN) & 0x7c00) == 0x7c00 && (lx_float_to_half(NAN) & 0x3ff), "NaN stays NaN");
+  /* From double in one rounding: 1 + 2^-11 + 2^-40 is just above the tie. */
+  CHECK(lx_double_to_half(1.0 + 0x1p-11 + 0x1p-40) == 0x3c01, "double rounds once");
+  for (uint32_t h = 0; h < 0x10000; h++) {
+    float f = lx_half_to_float((uint16_t)h);
+    if (f != f) continue;
+    if (lx_float_to_half(f) != h) { CHECK(0, "half round trip %04x", h); break; }
+  }
+  passed++;
+  CHECK(lx_float_to_bfloat16(1.0f) == 0x3f80, "bf16 1.0");
+  CHECK(lx_float_to_bfloat16(1.0f + 0x1p-8f) == 0x3f80, "bf16 tie to even down");
+  CHECK(lx_float_to_bfloat16(1.0f + 3 * 0x1p-8f) == 0x3f82, "bf16 tie to even up");
+  CHECK(lx_bfloat16_to_float(0x4049) == 3.140625f, "bf16 3.140625");
+}
+
+static void test_scalar_casts(void) {
+  unsigned char buf[8];
+  lx_store_double(LX_INT32, 3e10, buf);
+  CHECK(lx_load_int64(LX_INT32, buf) == 2147483647, "saturate high");
+  lx_store_double(LX_INT32, -3e10, buf);
+  CHECK(lx_load_int64(LX_INT32, buf) == -2147483647 - 1, "saturate low");
+  lx_store_double(LX_UINT8, -5.0, buf);
+  CHECK(lx_load_int64(LX_UINT8, buf) == 0, "uint8 from negative saturates to 0");
+  lx_store_double(LX_INT64, NAN, buf);
+  CHECK(lx_load_int64(LX_INT64, buf) == 0, "NaN -> 0");
+  lx_store_double(LX_INT32, -2.7, buf);
+  CHECK(lx_load_int64(LX_INT32, buf) == -2, "truncate toward zero");
+  lx_store_int64(LX_UINT8, 257, buf);
+  CHECK(lx_load_int64(LX_UINT8, buf) == 1, "integer narrowing wraps");
+  lx_store_double(LX_BOOL, NAN, buf);
+  CHECK(lx_load_int64(LX_BOOL, buf) == 1, "NaN is true");
+  lx_store_int64(LX_INT64, INT64_MIN, buf);
+  CHECK(lx_load_int64(LX_INT64, buf) == INT64_MIN, "int64 exact");
+}
+
+static lx_array *vec_f32(int n, const float *v) {
+  int64_t shape[1] = {n};
+  lx_array *a = NULL;
+  if (lx_array_from_host(lx_device_cpu(), LX_FLOAT32, 1, shape, v, &a) != LX_OK)
+    printf("from_host failed: %s\n", lx_last_error());
+  return a;
+}
+
+static void test_shapes_and_errors(void) {
+  int64_t neg[2] = {3, -1};
+  CHECK(lx_shape_check("zeros", LX_FLOAT32, 2, neg, NULL, NULL) == LX_ERR_SHAPE, "negative dim");
+  CHECK(strstr(lx_last_error(), "zeros: negative dimension -1 at position 2") != NULL, "%s",
+        lx_last_error());
+  int64_t huge[1] = {(int64_t)1 << 62};
+  lx_array *a = NULL;
+  CHECK(lx_array_empty(NULL, LX_FLOAT32, 1, huge, &a) == LX_ERR_MEMORY && a == NULL,
+        "2^62 float32 elements rejected");
+  int64_t zero_and_huge[2] = {0, (int64_t)1 << 62};
+  int64_t size = -1;
+  CHECK(lx_shape_check("zeros", LX_FLOAT64, 2, zero_and_huge, &size, NULL) == LX_OK && size == 0,
+        "a zero dimension makes any shape empty");
+  int64_t big[1] = {(int64_t)1 << 45}; /* 128 TiB: no machine has it */
+  CHECK(lx_array_empty(NULL, LX_FLOAT32, 1, big, &a) == LX_ERR_MEMORY, "huge alloc fails cleanly");
+  CHECK(strstr(lx_last_error(), "out of memory") != NULL, "%s", lx_last_error());
+  /* Still working afterwards. */
+  float v[3] = {1, 2, 3};
+  lx_array *x = vec_f32(3, v);
+  CHECK(x != NULL, "alloc after failure");
+  lx_array *y = vec_f32(2, v);
+  lx_array *r = NULL;
+  CHECK(lx_binary(LX_ADD, x, y, &r) == LX_ERR_SHAPE, "broadcast mismatch");
+  CHECK(strcmp(lx_last_error(), "add: shapes {3} and {2} cannot be broadcast together "
+               "(3 vs 2 at axis 1 of the result)") == 0, "%s", lx_last_error());
+  int64_t bad[2] = {2, 2};
+  CHECK(lx_reshape(x, 2, bad, &r) == LX_ERR_SHAPE, "reshape size mismatch");
+  int perm[1] = {1};
+  CHECK(lx_transpose(x, perm, &r) == LX_ERR_ARGUMENT, "bad permutation");
+  lx_array_release(x);
+  lx_array_release(y);
+}
+
+static void test_views_and_ops(void) {
+  float v[6] = {1, 2, 3, 4, 5, 6};
+  int64_t shape[2] = {2, 3};
+  lx_array *a = NULL, *t = NULL, *s = NULL, *sum = NULL;
+  lx_array_from_host(NULL, LX_FLOAT32, 2, shape, v, &a);
+  CHECK(lx_transpose(a, NULL, &t) == LX_OK && !lx_array_is_contiguous(t), "transpose is a view");
+  float out[6];
+  lx_array_read(t, out, sizeof out);
+  CHECK(out[0] == 1 && out[1] == 4 && out[2] == 2 && out[5] == 6, "transposed read");
+  lx_index ix[2] = {{LX_INDEX_SLICE, 0, 2, 1}, {LX_INDEX_SLICE, 2, -1, -1}};
+  CHECK(lx_index_view(a, 2, ix, &s) == LX_OK, "reversed slice view");
+  lx_array_read(s, out, 6 * sizeof(float));
+  CHECK(out[0] == 3 && out[1] == 2 && out[2] == 1 && out[3] == 6, "reversed columns");
+  CHECK(lx_binary(LX_ADD, t, t, &sum) == LX_OK, "add strided views");
+  lx_array_read(sum, out, sizeof out);
+  CHECK(out[1] == 8 && out[4] == 6, "strided add values");
+  lx_array *sc = NULL;
+  CHECK(lx_binary_scalar(LX_SUB, a, 10, true, &sc) == LX_OK, "scalar first");
+  lx_array_read(sc, out, sizeof out);
+  CHECK(out[0] == 9 && out[5] == 4, "10 - a");
+  lx_array_release(sc);
+  /* int32 + 1.5 promotes to float32; int32 + 1 stays int32. */
+  int32_t iv[2] = {1, 2};
+  int64_t s2[1] = {2};
+  lx_array *ia = NULL, *r1 = NULL, *r2 = NULL;
+  lx_array_from_host(NULL, LX_INT32, 1, s2, iv, &ia);
+  lx_binary_scalar(LX_ADD, ia, 1, false, &r1);
+  lx_binary_scalar(LX_ADD, ia, 1.5, false, &r2);
+  CHECK(lx_array_dtype(r1) == LX_INT32 && lx_array_dtype(r2) == LX_FLOAT32, "weak scalars");
+  lx_array_release(r1); lx_array_release(r2); lx_array_release(ia);
+  int64_t used = (int64_t)lx_memory_in_use();
+  CHECK(used >= 6 * 4, "memory accounting counts live arrays");
+  lx_array_release(a); lx_array_release(t); lx_array_release(s); lx_array_release(sum);
+  CHECK((int64_t)lx_memory_in_use() < used, "memory returns when arrays die");
+}
+
+static void *other_thread(void *arg) {
+  lx_dtype d;
+  lx_dtype_from_name("nonsense", &d);
+  return NULL;
+}
+
+static void test_errors_per_thread(void) {
+  lx_set_error(LX_ERR_ARGUMENT, "main thread message");
+  pthread_t th;
+  pthread_create(&th, NULL, other_thread, NULL);
+  pthread_join(th, NULL);
+  CHECK(strcmp(lx_last_error(), "main thread message") == 0, "errors are per thread: %s",
+        lx_last_error());
+}
+
+int main(void) {
+  test_dtypes();
+  test_half_conversions();
+  test_scalar_casts();
+  test_shapes_and_errors();
+  test_views_and_ops();
+  test_errors_per_thread();
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
