@@ -5,12 +5,11 @@
 ** no conversion is undefined behaviour in C.
 */
 #include "lunox.h"
+#include "half.h"
 
 #include <math.h>
 #include <string.h>
 
-static uint32_t float_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static float bits_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static uint64_t double_bits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
 /*
@@ -47,34 +46,11 @@ uint16_t lx_double_to_half(double d) {
   return sign | (uint16_t)(((uint32_t)(e - 1) << 10) + kept);
 }
 
-uint16_t lx_float_to_half(float f) {
-  /* float -> double is exact, so one rounding step happens here. */
-  return lx_double_to_half((double)f);
-}
-
-float lx_half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));
-  if (exp == 0) {
-    if (mant == 0) return bits_float(sign);
-    /* subnormal: value = mant * 2^-24, exact in float */
-    float v = (float)mant * 0x1p-24f;
-    return sign ? -v : v;
-  }
-  return bits_float(sign | ((exp + 112) << 23) | (mant << 13));
-}
-
-uint16_t lx_float_to_bfloat16(float f) {
-  uint32_t u = float_bits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: keep it a quiet NaN */
-    return (uint16_t)((u >> 16) | 0x0040u);
-  uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);
-  return (uint16_t)((u + rounding) >> 16);
-}
-
-float lx_bfloat16_to_float(uint16_t b) { return bits_float((uint32_t)b << 16); }
+/* The float32 paths are the inline ones the kernels use (half.h). */
+uint16_t lx_float_to_half(float f) { return lx__f2h(f); }
+float lx_half_to_float(uint16_t h) { return lx__h2f(h); }
+uint16_t lx_float_to_bfloat16(float f) { return lx__f2bf(f); }
+float lx_bfloat16_to_float(uint16_t b) { return lx__bf2f(b); }
 
 /* Saturating float -> signed integer of the given range. */
 static int64_t saturate_signed(double d, double lo, double hi_exclusive,
@@ -138,8 +114,8 @@ double lx_load_double(lx_dtype dtype, const void *src) {
   switch (dtype) {
     case LX_FLOAT32: { float f; memcpy(&f, src, 4); return f; }
     case LX_FLOAT64: { double d; memcpy(&d, src, 8); return d; }
-    case LX_FLOAT16: { uint16_t h; memcpy(&h, src, 2); return lx_half_to_float(h); }
-    case LX_BFLOAT16: { uint16_t b; memcpy(&b, src, 2); return lx_bfloat16_to_float(b); }
+    case LX_FLOAT16: { uint16_t h; memcpy(&h, src, 2); return lx__h2f(h); }
+    case LX_BFLOAT16: { uint16_t b; memcpy(&b, src, 2); return lx__bf2f(b); }
     case LX_INT32: { int32_t i; memcpy(&i, src, 4); return i; }
     case LX_INT64: { int64_t i; memcpy(&i, src, 8); return (double)i; }
     case LX_UINT8: { uint8_t i; memcpy(&i, src, 1); return i; }

@@ -12,15 +12,15 @@
 static inline uint32_t lx__f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static inline float lx__bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
+/* Branch-free, so loops over float16 vectorise: shifting the exponent and
+** mantissa into float32 position and scaling by 2^112 rebiases the exponent
+** (15 -> 127) and turns half subnormals into the right float value through
+** ordinary float multiplication; inf/NaN (exponent 31) are patched after. */
 static inline float lx__h2f(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  if (exp == 0x1f) return lx__bits_f32(sign | 0x7f800000u | (mant << 13));
-  if (exp == 0) {
-    float v = (float)mant * 0x1p-24f; /* zero or subnormal, exact */
-    return sign ? -v : v;
-  }
-  return lx__bits_f32(sign | ((exp + 112u) << 23) | (mant << 13));
+  uint32_t em = (uint32_t)(h & 0x7fffu) << 13;
+  uint32_t u = lx__f32_bits(lx__bits_f32(em) * 0x1p112f);
+  u = em >= (0x7c00u << 13) ? (em | 0x7f800000u) : u;
+  return lx__bits_f32(u | ((uint32_t)(h & 0x8000u) << 16));
 }
 
 /* float32 -> binary16, round to nearest even. */

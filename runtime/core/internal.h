@@ -42,11 +42,12 @@ typedef enum lx_op_kind {
                     too, or bool for comparisons */
   LX_OP_WHERE,   /* in[0] bool, in[1], in[2] and out share a dtype */
   LX_OP_CONVERT, /* in[0] -> out, any dtypes, same shape (astype, copies) */
-  LX_OP_REDUCE,  /* code: lx_reduce_op; out has in[0]'s ndim with size 1 on
+  LX_OP_REDUCE,  /* code: lx_reduce_op; out (contiguous) has in[0]'s ndim with size 1 on
                     reduced axes; out dtype as the core decided (int64 for
                     arg ops); in[0] dtype equals out's for sum/mean/max/min */
   LX_OP_MATMUL,  /* in[0] {..., M, K}, in[1] {..., K, N}, out {..., M, N}:
-                    same ndim >= 2, batch axes already broadcast, one dtype */
+                    same ndim >= 2, batch axes already broadcast, one dtype;
+                    out is contiguous (a fresh array) */
   LX_OP_FILL,    /* out[...] = value */
   LX_OP_ARANGE   /* out[i] = start + i * step, out is 1-D */
 } lx_op_kind;

@@ -68,6 +68,9 @@ static inline void lx__iter_init(lx_iter *it, int nops, const lx_array *const *o
 
 static inline void lx__iter_run(const lx_iter *it, lx_loop_fn fn, void *ctx) {
   int nd = it->ndim, nops = it->nops;
+  /* An empty axis means no work (and the counter below would never wrap). */
+  for (int d = 0; d < nd; d++)
+    if (it->shape[d] == 0) return;
   int64_t inner = it->shape[nd - 1];
   int64_t s[LX_ITER_MAX_OPERANDS];
   char *p[LX_ITER_MAX_OPERANDS];

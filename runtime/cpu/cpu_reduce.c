@@ -233,22 +233,11 @@ typedef struct red_kernel {
 
 /* ------------------------------------------------- per-dtype load/store */
 
-/* float16 -> float32 without branches (half.h's lx__h2f branches on the
-** exponent, which stops the vectoriser): the exponent and mantissa bits
-** shifted into a float32 and scaled by 2^112 give every normal and
-** subnormal exactly; inf and NaN are patched in with a select. Equal to
-** lx__h2f for all 65536 inputs. */
-static inline float h2f_branchless(uint16_t h) {
-  uint32_t em = (uint32_t)(h & 0x7fffu) << 13;
-  uint32_t u = lx__f32_bits(lx__bits_f32(em) * 0x1p112f);
-  u = em >= (0x7c00u << 13) ? (em | 0x7f800000u) : u;
-  return lx__bits_f32(u | ((uint32_t)(h & 0x8000u) << 16));
-}
 
 #define LOAD_ID(x) (x)
 #define LOAD_DOUBLE(x) ((double)(x))
-#define LOAD_H(x) h2f_branchless(x)
-#define LOAD_HD(x) ((double)h2f_branchless(x))
+#define LOAD_H(x) lx__h2f(x)
+#define LOAD_HD(x) ((double)lx__h2f(x))
 #define LOAD_BF(x) lx__bf2f(x)
 #define LOAD_BFD(x) ((double)lx__bf2f(x))
 /* Integer sums wrap modulo 2^64 in unsigned arithmetic (no signed-overflow

@@ -69,6 +69,16 @@ static void test_half_conversions(void) {
     if (lx_float_to_half(f) != h) { CHECK(0, "half round trip %04x", h); break; }
   }
   passed++;
+  /* The float32 kernel path and the one-rounding double path agree. */
+  int disagree = 0;
+  for (uint64_t bits = 0; bits < 0x100000000ull; bits += 4099) {
+    uint32_t b32 = (uint32_t)bits;
+    float f;
+    memcpy(&f, &b32, 4);
+    if (f != f) continue;
+    if (lx_float_to_half(f) != lx_double_to_half((double)f)) disagree++;
+  }
+  CHECK(disagree == 0, "float->half and double->half disagree on %d inputs", disagree);
   CHECK(lx_float_to_bfloat16(1.0f) == 0x3f80, "bf16 1.0");
   CHECK(lx_float_to_bfloat16(1.0f + 0x1p-8f) == 0x3f80, "bf16 tie to even down");
   CHECK(lx_float_to_bfloat16(1.0f + 3 * 0x1p-8f) == 0x3f82, "bf16 tie to even up");
