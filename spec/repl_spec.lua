@@ -151,6 +151,17 @@ describe("REPL completion", function()
     assert.are.same({}, repl.complete("a.nothing.x", "", env))
   end)
 
+  it("completes array methods and properties (the __complete table)", function()
+    local lx = require("lunox")
+    local env = { a = lx.ones({ 2 }), lx = lx }
+    assert.are.same({ "a.shape" }, repl.complete("a.sh", "", env))
+    assert.are.same({ "a:transpose" }, repl.complete("a:trans", "", env))
+    local methods = set(repl.complete("a:", "", env))
+    assert.is_true(methods["a:sum"] and methods["a:tolist"])
+    assert.is_nil(methods["a:shape"]) -- a property, not a method
+    assert.is_true(set(repl.complete("lx.ma", "", env))["lx.matmul"])
+  end)
+
   it("offers keywords and globals, but nothing inside a string", function()
     local got = set(repl.complete("fu", "", { fun = 1 }))
     assert.is_true(got["function"] and got["fun"])

@@ -79,7 +79,10 @@ end
 ---------------------------------------------------------------- completion
 
 -- Lookup without side effects: raw fields, then metatables' __index tables
--- (never __index functions, which could run arbitrary code).
+-- (never __index functions, which could run arbitrary code). A metatable
+-- whose __index is a function may list its names in a `__complete` table
+-- (name -> a function for methods, `true` for other fields), as lunox
+-- arrays do.
 local function lookup(value, key)
   local seen = {}
   while value ~= nil and not seen[value] do
@@ -90,7 +93,10 @@ local function lookup(value, key)
     end
     local mt = getmetatable_raw(value)
     local index = type(mt) == "table" and rawget(mt, "__index") or nil
-    if type(index) ~= "table" then return nil end
+    if type(index) ~= "table" then
+      index = type(mt) == "table" and rawget(mt, "__complete") or nil
+      if type(index) ~= "table" then return nil end
+    end
     value = index
   end
   return nil
@@ -109,6 +115,8 @@ local function collect_fields(value, seen, out)
   local mt = getmetatable_raw(value)
   local index = type(mt) == "table" and rawget(mt, "__index") or nil
   if type(index) == "table" then collect_fields(index, seen, out) end
+  local names = type(mt) == "table" and rawget(mt, "__complete") or nil
+  if type(names) == "table" then collect_fields(names, seen, out) end
 end
 
 local function is_identifier(s)

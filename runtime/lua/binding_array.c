@@ -231,10 +231,10 @@ static int arith(lua_State *L, lx_binary_op op) {
     LXB_CHECK(L, lx_binary(op, x, y, slot));
   } else if (x && lua_type(L, 2) == LUA_TNUMBER) {
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lx_binary_scalar(op, x, lua_tonumber(L, 2), false, slot));
+    LXB_CHECK(L, lxb_binary_number(L, op, x, 2, 0, slot));
   } else if (y && lua_type(L, 1) == LUA_TNUMBER) {
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lx_binary_scalar(op, y, lua_tonumber(L, 1), true, slot));
+    LXB_CHECK(L, lxb_binary_number(L, op, y, 1, 1, slot));
   } else {
     const char *fn = lx_binary_op_name(op);
     x = lxb_to_array(L, 1, fn);
@@ -334,6 +334,20 @@ void lxb_register_array_type(lua_State *L) {
   luaL_setfuncs(L, methods, 0);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, LXB_METHODS_KEY);
+  /* For the REPL's completion: the methods, and the properties as `true`
+  ** (a field that is not a function). binding_ops.c adds op methods to the
+  ** same methods table, so they appear here too. */
+  lua_newtable(L);
+  static const char *const properties[] = {"shape", "dtype", "ndim", "size", "device", "T", NULL};
+  for (int i = 0; properties[i]; i++) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, properties[i]);
+  }
+  lua_newtable(L); /* its metatable: fall back to the methods */
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -3, "__complete");
   lua_pushcclosure(L, l_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "lunox.array");
