@@ -34,7 +34,16 @@ lx_status lx_matmul(lx_array *a, lx_array *b, lx_array **out) {
   int nb;
   int64_t batch[LX_MAX_DIMS];
   st = lx__broadcast_shapes("matmul", an - 2, as, bn - 2, bs, &nb, batch);
-  if (st != LX_OK) return st;
+  if (st != LX_OK) {
+    /* Name the operands' shapes, not only their batch parts. */
+    char b1[LX_SHAPE_STR_MAX], b2[LX_SHAPE_STR_MAX];
+    return lx_set_error(LX_ERR_SHAPE, "matmul: shapes %s and %s: batch axes %s and %s "
+                        "cannot be broadcast together",
+                        lx__shape_str(a->ndim, a->shape, s1, sizeof s1),
+                        lx__shape_str(b->ndim, b->shape, s2, sizeof s2),
+                        lx__shape_str(an - 2, as, b1, sizeof b1),
+                        lx__shape_str(bn - 2, bs, b2, sizeof b2));
+  }
   int nd = nb + 2;
   if (nd > LX_MAX_DIMS)
     return lx_set_error(LX_ERR_SHAPE, "matmul: too many dimensions");

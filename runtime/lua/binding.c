@@ -6,10 +6,23 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int lxb_raise(lua_State *L) {
   luaL_where(L, 1);
   lua_pushstring(L, lx_last_error());
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int lxb_raise_in(lua_State *L, const char *fn) {
+  const char *msg = lx_last_error();
+  size_t n = strlen(fn);
+  /* Runtime messages mostly start with the op's name already; others (out
+  ** of memory from the allocator, unknown devices) get it in front. */
+  if (strncmp(msg, fn, n) == 0 && msg[n] == ':') return lxb_raise(L);
+  luaL_where(L, 1);
+  lua_pushfstring(L, "%s: %s", fn, msg);
   lua_concat(L, 2);
   return lua_error(L);
 }
@@ -98,9 +111,10 @@ static int l_default_device(lua_State *L) {
 static int l_sync(lua_State *L) {
   lx_device *dev = NULL;
   if (!lua_isnoneornil(L, 1)) {
-    if (lx_device_find(luaL_checkstring(L, 1), &dev) != LX_OK) return lxb_raise(L);
+    if (lx_device_find(lxb_check_string(L, 1, "sync", "the device"), &dev) != LX_OK)
+      return lxb_raise_in(L, "sync");
   }
-  if (lx_sync(dev) != LX_OK) return lxb_raise(L);
+  if (lx_sync(dev) != LX_OK) return lxb_raise_in(L, "sync");
   return 0;
 }
 

@@ -224,24 +224,26 @@ static int l_tostring(lua_State *L) {
 /* -------------------------------------------------------- metamethods */
 
 static int arith(lua_State *L, lx_binary_op op) {
+  const char *fn = lx_binary_op_name(op);
   lx_array *x = lxb_test_array(L, 1), *y = lxb_test_array(L, 2);
   lx_array **slot;
+  lx_status st;
   if (x && y) {
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lx_binary(op, x, y, slot));
+    st = lx_binary(op, x, y, slot);
   } else if (x && lua_type(L, 2) == LUA_TNUMBER) {
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lxb_binary_number(L, op, x, 2, 0, slot));
+    st = lxb_binary_number(L, op, x, 2, 0, slot);
   } else if (y && lua_type(L, 1) == LUA_TNUMBER) {
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lxb_binary_number(L, op, y, 1, 1, slot));
+    st = lxb_binary_number(L, op, y, 1, 1, slot);
   } else {
-    const char *fn = lx_binary_op_name(op);
     x = lxb_to_array(L, 1, fn);
     y = lxb_to_array(L, 2, fn);
     slot = lxb_new_slot(L);
-    LXB_CHECK(L, lx_binary(op, x, y, slot));
+    st = lx_binary(op, x, y, slot);
   }
+  if (st != LX_OK) return lxb_raise_in(L, fn);
   lxb_account_memory(L);
   return 1;
 }
@@ -255,7 +257,7 @@ static int l_pow(lua_State *L) { return arith(L, LX_POW); }
 static int l_unm(lua_State *L) {
   lx_array *a = lxb_check_array(L, 1, "neg");
   lx_array **slot = lxb_new_slot(L);
-  LXB_CHECK(L, lx_unary(LX_NEG, a, slot));
+  if (lx_unary(LX_NEG, a, slot) != LX_OK) return lxb_raise_in(L, "neg");
   lxb_account_memory(L);
   return 1;
 }
@@ -275,9 +277,10 @@ static int m_item(lua_State *L) {
 static int m_to(lua_State *L) {
   lx_array *a = lxb_check_array(L, 1, "to");
   lx_device *dev;
-  LXB_CHECK(L, lx_device_find(luaL_checkstring(L, 2), &dev));
+  if (lx_device_find(lxb_check_string(L, 2, "to", "the device"), &dev) != LX_OK)
+    return lxb_raise_in(L, "to");
   lx_array **slot = lxb_new_slot(L);
-  LXB_CHECK(L, lx_array_to_device(a, dev, slot));
+  if (lx_array_to_device(a, dev, slot) != LX_OK) return lxb_raise_in(L, "to");
   lxb_account_memory(L);
   return 1;
 }
@@ -285,7 +288,7 @@ static int m_to(lua_State *L) {
 static int m_copy(lua_State *L) {
   lx_array *a = lxb_check_array(L, 1, "copy");
   lx_array **slot = lxb_new_slot(L);
-  LXB_CHECK(L, lx_copy(a, slot));
+  if (lx_copy(a, slot) != LX_OK) return lxb_raise_in(L, "copy");
   lxb_account_memory(L);
   return 1;
 }
@@ -308,7 +311,9 @@ static int m_unpack(lua_State *L) {
 /* a:close() (and <close> on Lua 5.4) frees the memory now; using the
 ** array afterwards raises. Views keep the shared buffer alive. */
 static int m_close(lua_State *L) {
-  lx_array **slot = luaL_checkudata(L, 1, LXB_ARRAY_MT);
+  lx_array **slot = luaL_testudata(L, 1, LXB_ARRAY_MT);
+  if (!slot)
+    return lxb_error(L, "close", "argument 1 must be an array, got %s", luaL_typename(L, 1));
   lx_array_release(*slot);
   *slot = NULL;
   return 0;

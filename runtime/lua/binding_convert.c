@@ -4,6 +4,7 @@
 */
 #include "binding_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,54 @@ int lxb_axis(lua_State *L, int idx, int ndim, const char *fn) {
   return (int)z;
 }
 
+const char *lxb_check_string(lua_State *L, int idx, const char *fn, const char *what) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    lxb_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
+  return lua_tostring(L, idx);
+}
+
+int lxb_int64_fits(lx_dtype d, int64_t v) {
+  switch (d) {
+    case LX_INT32: return v >= INT32_MIN && v <= INT32_MAX;
+    case LX_UINT8: return v >= 0 && v <= UINT8_MAX;
+    case LX_UINT32: return v >= 0 && v <= (int64_t)UINT32_MAX;
+    default: return 1;
+  }
+}
+
+/*
+** Lua numbers stored into integer dtypes (lx.array, lx.full): an integral
+** number outside the dtype's range is an error on both hosts. Without this
+** check lx.array({300}, "uint8") wrapped to 44 under Lua 5.4 (an integer)
+** but saturated to 255 under LuaJIT (a double). Fractional numbers, NaN and
+** infinities convert as astype does (truncate, saturate, NaN -> 0).
+*/
+void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
+                           const char *where) {
+  if (!lx_dtype_is_integer(d) || lua_type(L, idx) != LUA_TNUMBER) return;
+  char num[32];
+  if (lxb_isinteger(L, idx)) {
+    int64_t v = (int64_t)lua_tointeger(L, idx);
+    if (lxb_int64_fits(d, v)) return;
+    snprintf(num, sizeof num, "%lld", (long long)v);
+  } else {
+    double v = lua_tonumber(L, idx);
+    if (!isfinite(v) || v != floor(v)) return;
+    int fits;
+    switch (d) {
+      case LX_INT32: fits = v >= -2147483648.0 && v <= 2147483647.0; break;
+      case LX_INT64: fits = v >= -9223372036854775808.0 && v < 9223372036854775808.0; break;
+      case LX_UINT8: fits = v >= 0 && v <= 255.0; break;
+      case LX_UINT32: fits = v >= 0 && v <= 4294967295.0; break;
+      default: fits = 1; break;
+    }
+    if (fits) return;
+    snprintf(num, sizeof num, "%.17g", v);
+  }
+  lxb_error(L, fn, "the number %s%s%s does not fit dtype %s", num, where ? " at " : "",
+            where ? where : "", lx_dtype_name(d));
+}
+
 /* ----------------------------------------------------- nested Lua lists */
 
 typedef struct list_walk {
@@ -111,6 +160,8 @@ static void store_leaf(lua_State *L, list_walk *w, int depth) {
   char *dst = w->data + w->pos * w->item;
   int t = lua_type(L, -1);
   if (t == LUA_TNUMBER) {
+    if (lx_dtype_is_integer(w->dtype))
+      lxb_check_number_fits(L, -1, w->dtype, w->fn, path_str(w, depth, pbuf, sizeof pbuf));
     if (lxb_isinteger(L, -1)) lx_store_int64(w->dtype, (int64_t)lua_tointeger(L, -1), dst);
     else lx_store_double(w->dtype, lua_tonumber(L, -1), dst);
   } else if (t == LUA_TBOOLEAN) {
@@ -199,6 +250,7 @@ lx_status lxb_array_from_lua(lua_State *L, int idx, int has_dtype, lx_dtype dtyp
   if (t == LUA_TNUMBER || t == LUA_TBOOLEAN) {
     lx_dtype d = has_dtype ? dtype : (t == LUA_TBOOLEAN ? LX_BOOL : LX_FLOAT32);
     if (t == LUA_TBOOLEAN) return lx_scalar_int64(dev, d, lua_toboolean(L, idx), out);
+    lxb_check_number_fits(L, idx, d, "lx.array", NULL);
     if (lxb_isinteger(L, idx)) return lx_scalar_int64(dev, d, (int64_t)lua_tointeger(L, idx), out);
     return lx_scalar(dev, d, lua_tonumber(L, idx), out);
   }
@@ -261,6 +313,11 @@ static void push_nested(lua_State *L, const lx_array *a, const char **p, int dep
 }
 
 void lxb_push_tolist(lua_State *L, lx_array *a) {
+  /* Lua lists are indexed by C ints here (lua_rawseti), and a broadcast
+  ** view can have far more elements than memory could hold as a list. */
+  if (lx_array_size(a) > INT_MAX)
+    lxb_error(L, "tolist", "the array has %lld elements, too many for Lua lists",
+              (long long)lx_array_size(a));
   size_t n = lx_array_nbytes(a);
   char *buf = lxb_newuserdata(L, n ? n : 1); /* freed by the GC even on error */
   if (lx_array_read(a, buf, n) != LX_OK) lxb_raise(L);

@@ -44,6 +44,9 @@ static inline int lxb_absindex(lua_State *L, int i) {
 /* ---------------------------------------------------------------- errors */
 /* Raises the runtime's last error as a Lua error (does not return). */
 int lxb_raise(lua_State *L);
+/* Raises the runtime's last error as an error of `fn`: "fn: message",
+** unless the message already starts with "fn:" (does not return). */
+int lxb_raise_in(lua_State *L, const char *fn);
 /* Raises "fn: message" with printf formatting (does not return). */
 int lxb_error(lua_State *L, const char *fn, const char *fmt, ...);
 /* Raises unless st is LX_OK. */
@@ -63,6 +66,10 @@ lx_array *lxb_check_array(lua_State *L, int idx, const char *fn);
 /* Converts an array-like value at `idx` (array, number, boolean, nested
 ** list) into an array, replacing the stack slot; returns it (borrowed). */
 lx_array *lxb_to_array(lua_State *L, int idx, const char *fn);
+/* a <op> number (or number <op> a when scalar_first) for the Lua number at
+** idx: weakly typed, and exact for Lua 5.4 integers beside integer arrays. */
+lx_status lxb_binary_number(lua_State *L, lx_binary_op op, lx_array *a, int idx,
+                            int scalar_first, lx_array **out);
 /* Tells the garbage collector about array memory (see binding.c). */
 void lxb_account_memory(lua_State *L);
 
@@ -75,6 +82,16 @@ int lxb_check_shape(lua_State *L, int idx, const char *fn, int64_t *shape);
 int64_t lxb_check_int(lua_State *L, int idx, const char *fn, const char *what);
 /* 1-based (negative from the end) axis -> 0-based; raises when out of range. */
 int lxb_axis(lua_State *L, int idx, int ndim, const char *fn);
+/* Whether the integer v is a value of the integer dtype d (1 for others). */
+int lxb_int64_fits(lx_dtype d, int64_t v);
+/* Raises "fn: the number N [at where] does not fit dtype D" when the Lua
+** number at idx is integral and outside the integer dtype d's range. */
+void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
+                           const char *where);
+/* The string at idx; raises "fn: <what> must be a string, got T" otherwise
+** (luaL_checkstring's message names the function only when Lua's debug
+** information can find it, which tail calls lose). */
+const char *lxb_check_string(lua_State *L, int idx, const char *fn, const char *what);
 /* The device for new arrays: the current default. */
 lx_device *lxb_default_device(lua_State *L);
 

@@ -10,13 +10,14 @@
 
 #define LXB_METHODS_KEY "lunox.array.methods"
 
-/* Runs `expr` (a runtime call writing *slot) and returns the new array. */
-#define RETURN_ARRAY(L, expr)                 \
-  do {                                        \
-    lx_array **slot = lxb_new_slot(L);        \
-    if ((expr) != LX_OK) return lxb_raise(L); \
-    lxb_account_memory(L);                    \
-    return 1;                                 \
+/* Runs `expr` (a runtime call writing *slot) and returns the new array;
+** a failure is raised as an error of `fn`. */
+#define RETURN_ARRAY(L, fn, expr)                     \
+  do {                                                \
+    lx_array **slot = lxb_new_slot(L);                \
+    if ((expr) != LX_OK) return lxb_raise_in(L, fn);  \
+    lxb_account_memory(L);                            \
+    return 1;                                         \
   } while (0)
 
 /* ---------------------------------------------------------- constructors */
@@ -36,7 +37,8 @@ static creation_opts opt_creation(lua_State *L, int idx, const char *fn) {
     o.dtype = lxb_opt_dtype(L, -1, LX_FLOAT32, fn);
     lua_getfield(L, idx, "device");
     if (!lua_isnil(L, -1)) {
-      if (lx_device_find(luaL_checkstring(L, -1), &o.device) != LX_OK) lxb_raise(L);
+      if (lx_device_find(lxb_check_string(L, -1, fn, "the device"), &o.device) != LX_OK)
+        lxb_raise_in(L, fn);
     }
     lua_pop(L, 2);
   } else {
@@ -48,9 +50,11 @@ static creation_opts opt_creation(lua_State *L, int idx, const char *fn) {
 }
 
 static int l_array(lua_State *L) {
-  luaL_checkany(L, 1);
+  if (lua_isnone(L, 1))
+    return lxb_error(L, "lx.array", "expected a number, boolean, nested list or array, got "
+                     "no value");
   creation_opts o = opt_creation(L, 2, "lx.array");
-  RETURN_ARRAY(L, lxb_array_from_lua(L, 1, o.has_dtype, o.dtype, o.device, slot));
+  RETURN_ARRAY(L, "lx.array", lxb_array_from_lua(L, 1, o.has_dtype, o.dtype, o.device, slot));
 }
 
 static int fill(lua_State *L, const char *fn, int value_idx, double value) {
@@ -60,13 +64,16 @@ static int fill(lua_State *L, const char *fn, int value_idx, double value) {
   if (lx_shape_check(fn, o.dtype, ndim, shape, NULL, NULL) != LX_OK) return lxb_raise(L);
   if (value_idx) {
     if (lua_type(L, value_idx) == LUA_TBOOLEAN) value = lua_toboolean(L, value_idx);
-    else value = luaL_checknumber(L, value_idx);
+    else if (lua_type(L, value_idx) == LUA_TNUMBER) value = lua_tonumber(L, value_idx);
+    else return lxb_error(L, fn, "the fill value must be a number or boolean, got %s",
+                          luaL_typename(L, value_idx));
+    lxb_check_number_fits(L, value_idx, o.dtype, fn, NULL);
     /* Exact for Lua 5.4 integers into int64 arrays. */
     if (lxb_isinteger(L, value_idx) && lx_dtype_is_integer(o.dtype)) {
       lx_array **slot = lxb_new_slot(L);
       lx_array *s = NULL;
       if (lx_scalar_int64(o.device, o.dtype, (int64_t)lua_tointeger(L, value_idx), &s) != LX_OK)
-        return lxb_raise(L);
+        return lxb_raise_in(L, fn);
       lx_status st = lx_broadcast_to(s, ndim, shape, slot);
       if (st == LX_OK) {
         lx_array *view = *slot;
@@ -74,12 +81,12 @@ static int fill(lua_State *L, const char *fn, int value_idx, double value) {
         lx_array_release(view);
       }
       lx_array_release(s);
-      if (st != LX_OK) return lxb_raise(L);
+      if (st != LX_OK) return lxb_raise_in(L, fn);
       lxb_account_memory(L);
       return 1;
     }
   }
-  RETURN_ARRAY(L, lx_full(o.device, o.dtype, ndim, shape, value, slot));
+  RETURN_ARRAY(L, fn, lx_full(o.device, o.dtype, ndim, shape, value, slot));
 }
 
 static int l_zeros(lua_State *L) { return fill(L, "zeros", 0, 0.0); }
@@ -99,14 +106,14 @@ static int l_arange(lua_State *L) {
     if (nnum == 3) step = lua_tonumber(L, 3);
   }
   creation_opts o = opt_creation(L, nnum + 1, "arange");
-  RETURN_ARRAY(L, lx_arange(o.device, start, stop, step, o.dtype, slot));
+  RETURN_ARRAY(L, "arange", lx_arange(o.device, start, stop, step, o.dtype, slot));
 }
 
 /* ------------------------------------------------------------ elementwise */
 
 static int unary(lua_State *L, lx_unary_op op) {
   lx_array *a = lxb_to_array(L, 1, lx_unary_op_name(op));
-  RETURN_ARRAY(L, lx_unary(op, a, slot));
+  RETURN_ARRAY(L, lx_unary_op_name(op), lx_unary(op, a, slot));
 }
 
 #define UNARY_FN(name, op) \
@@ -122,17 +129,37 @@ UNARY_FN(cos, LX_COS)
 UNARY_FN(sigmoid, LX_SIGMOID)
 UNARY_FN(logical_not, LX_LOGICAL_NOT)
 
+lx_status lxb_binary_number(lua_State *L, lx_binary_op op, lx_array *a, int idx,
+                            int scalar_first, lx_array **out) {
+  lx_dtype d = lx_array_dtype(a);
+  /* lx_binary_scalar takes a double, which holds integers exactly only up
+  ** to 2^53: a Lua 5.4 integer beside an integer array goes in as an int64
+  ** scalar of the array's dtype, which is what the weak rule gives it. */
+  if (lxb_isinteger(L, idx) && lx_dtype_is_integer(d)) {
+    int64_t v = (int64_t)lua_tointeger(L, idx);
+    if (!lxb_int64_fits(d, v))
+      return lx_set_error(LX_ERR_ARGUMENT, "%s: the number %lld does not fit the array's "
+                          "dtype %s", lx_binary_op_name(op), (long long)v, lx_dtype_name(d));
+    lx_array *s = NULL;
+    lx_status st = lx_scalar_int64(lx_array_device(a), d, v, &s);
+    if (st == LX_OK) st = scalar_first ? lx_binary(op, s, a, out) : lx_binary(op, a, s, out);
+    lx_array_release(s);
+    return st;
+  }
+  return lx_binary_scalar(op, a, lua_tonumber(L, idx), scalar_first != 0, out);
+}
+
 /* Numbers are weakly typed scalars (see lx_binary_scalar). */
 static int binary(lua_State *L, lx_binary_op op) {
   const char *fn = lx_binary_op_name(op);
   lx_array *x = lxb_test_array(L, 1), *y = lxb_test_array(L, 2);
   if (x && lua_type(L, 2) == LUA_TNUMBER)
-    RETURN_ARRAY(L, lx_binary_scalar(op, x, lua_tonumber(L, 2), false, slot));
+    RETURN_ARRAY(L, fn, lxb_binary_number(L, op, x, 2, 0, slot));
   if (y && lua_type(L, 1) == LUA_TNUMBER)
-    RETURN_ARRAY(L, lx_binary_scalar(op, y, lua_tonumber(L, 1), true, slot));
+    RETURN_ARRAY(L, fn, lxb_binary_number(L, op, y, 1, 1, slot));
   x = lxb_to_array(L, 1, fn);
   y = lxb_to_array(L, 2, fn);
-  RETURN_ARRAY(L, lx_binary(op, x, y, slot));
+  RETURN_ARRAY(L, fn, lx_binary(op, x, y, slot));
 }
 
 #define BINARY_FN(name, op) \
@@ -161,8 +188,16 @@ static void weak_operand(lua_State *L, int idx, const lx_array *other, const cha
   double v = lua_tonumber(L, idx);
   lx_dtype d = lx_array_dtype(other);
   if (!lx_dtype_is_float(d) && v != floor(v)) d = LX_FLOAT32;
+  /* No silent saturation or wrapping (as the arithmetic ops), both hosts. */
+  lxb_check_number_fits(L, idx, d, fn, NULL);
   lx_array **slot = lxb_new_slot(L);
-  if (lx_scalar(lx_array_device(other), d, v, slot) != LX_OK) lxb_raise(L);
+  if (lxb_isinteger(L, idx) && lx_dtype_is_integer(d)) {
+    /* Exact beyond 2^53. */
+    if (lx_scalar_int64(lx_array_device(other), d, (int64_t)lua_tointeger(L, idx), slot) != LX_OK)
+      lxb_raise_in(L, fn);
+  } else if (lx_scalar(lx_array_device(other), d, v, slot) != LX_OK) {
+    lxb_raise_in(L, fn);
+  }
   lua_replace(L, idx);
 }
 
@@ -173,14 +208,14 @@ static int l_where(lua_State *L) {
   x = lxb_test_array(L, 2);
   weak_operand(L, 3, x, "where");
   y = lxb_test_array(L, 3);
-  RETURN_ARRAY(L, lx_where(c, x, y, slot));
+  RETURN_ARRAY(L, "where", lx_where(c, x, y, slot));
 }
 
 static int l_astype(lua_State *L) {
   lx_array *a = lxb_to_array(L, 1, "astype");
   if (lua_isnoneornil(L, 2)) return lxb_error(L, "astype", "missing dtype");
   lx_dtype d = lxb_opt_dtype(L, 2, LX_FLOAT32, "astype");
-  RETURN_ARRAY(L, lx_astype(a, d, slot));
+  RETURN_ARRAY(L, "astype", lx_astype(a, d, slot));
 }
 
 /* ------------------------------------------------------------ reductions */
@@ -212,14 +247,14 @@ static int reduce(lua_State *L, lx_reduce_op op) {
   uint64_t mask = axes_mask(L, 2, lx_array_ndim(a), fn);
   int keepdims = lua_toboolean(L, 3);
   if (op != LX_ARGMAX && op != LX_ARGMIN)
-    RETURN_ARRAY(L, lx_reduce(op, a, mask, keepdims, slot));
+    RETURN_ARRAY(L, fn, lx_reduce(op, a, mask, keepdims, slot));
   /* Indices are 1-based in Lua. */
   lx_array *r = NULL;
-  if (lx_reduce(op, a, mask, keepdims, &r) != LX_OK) return lxb_raise(L);
+  if (lx_reduce(op, a, mask, keepdims, &r) != LX_OK) return lxb_raise_in(L, fn);
   lx_array **slot = lxb_new_slot(L);
   lx_status st = lx_binary_scalar(LX_ADD, r, 1, false, slot);
   lx_array_release(r);
-  if (st != LX_OK) return lxb_raise(L);
+  if (st != LX_OK) return lxb_raise_in(L, fn);
   return 1;
 }
 
@@ -237,7 +272,7 @@ REDUCE_FN(argmin, LX_ARGMIN)
 static int l_matmul(lua_State *L) {
   lx_array *a = lxb_to_array(L, 1, "matmul");
   lx_array *b = lxb_to_array(L, 2, "matmul");
-  RETURN_ARRAY(L, lx_matmul(a, b, slot));
+  RETURN_ARRAY(L, "matmul", lx_matmul(a, b, slot));
 }
 
 /* ------------------------------------------------------------- shape ops */
@@ -254,14 +289,16 @@ static int l_reshape(lua_State *L) {
   } else {
     ndim = lxb_check_shape(L, 2, "reshape", shape);
   }
-  RETURN_ARRAY(L, lx_reshape(a, ndim, shape, slot));
+  RETURN_ARRAY(L, "reshape", lx_reshape(a, ndim, shape, slot));
 }
 
 static int l_transpose(lua_State *L) {
   lx_array *a = lxb_to_array(L, 1, "transpose");
   int ndim = lx_array_ndim(a);
-  if (lua_isnoneornil(L, 2)) RETURN_ARRAY(L, lx_transpose(a, NULL, slot));
-  luaL_checktype(L, 2, LUA_TTABLE);
+  if (lua_isnoneornil(L, 2)) RETURN_ARRAY(L, "transpose", lx_transpose(a, NULL, slot));
+  if (!lua_istable(L, 2))
+    return lxb_error(L, "transpose", "the permutation must be a list of axes such as {2, 1}, "
+                     "got %s", luaL_typename(L, 2));
   int perm[LX_MAX_DIMS];
   if ((int)lxb_rawlen(L, 2) != ndim)
     return lxb_error(L, "transpose", "the permutation has %d entries for an array of %d "
@@ -271,7 +308,7 @@ static int l_transpose(lua_State *L) {
     perm[i] = lxb_axis(L, -1, ndim, "transpose");
     lua_pop(L, 1);
   }
-  RETURN_ARRAY(L, lx_transpose(a, perm, slot));
+  RETURN_ARRAY(L, "transpose", lx_transpose(a, perm, slot));
 }
 
 /* Converts list entries to arrays kept on the stack; returns the count. */
@@ -290,7 +327,9 @@ static int collect_arrays(lua_State *L, int list, const char *fn, lx_array **out
 
 static int join(lua_State *L, int stack) {
   const char *fn = stack ? "stack" : "concatenate";
-  luaL_checkany(L, 1);
+  /* Pin the axis at index 2 (nil when absent): the scratch userdata pushed
+  ** below must not land there and be read as the axis. */
+  lua_settop(L, 2);
   int n = (int)(lua_istable(L, 1) ? lxb_rawlen(L, 1) : 0);
   lx_array **arrays = lxb_newuserdata(L, sizeof(lx_array *) * (size_t)(n ? n : 1));
   int base = lua_gettop(L);
@@ -302,8 +341,8 @@ static int join(lua_State *L, int stack) {
     axis = lxb_axis(L, 2, ndim, fn);
   }
   (void)base;
-  if (stack) RETURN_ARRAY(L, lx_stack(n, arrays, axis, slot));
-  RETURN_ARRAY(L, lx_concatenate(n, arrays, axis, slot));
+  if (stack) RETURN_ARRAY(L, fn, lx_stack(n, arrays, axis, slot));
+  RETURN_ARRAY(L, fn, lx_concatenate(n, arrays, axis, slot));
 }
 
 static int l_concatenate(lua_State *L) { return join(L, 0); }
@@ -313,7 +352,7 @@ static int l_broadcast_to(lua_State *L) {
   lx_array *a = lxb_to_array(L, 1, "broadcast_to");
   int64_t shape[LX_MAX_DIMS];
   int ndim = lxb_check_shape(L, 2, "broadcast_to", shape);
-  RETURN_ARRAY(L, lx_broadcast_to(a, ndim, shape, slot));
+  RETURN_ARRAY(L, "broadcast_to", lx_broadcast_to(a, ndim, shape, slot));
 }
 
 static int l_is_array(lua_State *L) {
