@@ -45,7 +45,7 @@ lx_buffer *lx__buffer_retain(lx_buffer *b) {
 
 void lx__buffer_release(lx_buffer *b) {
   if (!b || atomic_fetch_sub(&b->refcount, 1) != 1) return;
-  b->device->backend->buffer_free(b->device, b->handle);
+  b->device->backend->buffer_free(b->device, b->handle, b->nbytes);
   atomic_fetch_sub(&b->device->bytes_in_use, b->nbytes);
   free(b);
 }

@@ -68,6 +68,13 @@ lx_status lx_sync(lx_device *device) {
   return LX_OK;
 }
 
+void lx_memory_trim(void) {
+  for (int i = 0; i < lx_device_count(); i++) {
+    lx_device *d = lx_device_at(i);
+    if (d->backend->trim) d->backend->trim(d);
+  }
+}
+
 uint64_t lx_memory_in_use(void) {
   uint64_t total = 0;
   for (int i = 0; i < lx_device_count(); i++)

@@ -69,7 +69,7 @@ typedef struct lx_op {
 typedef struct lx_backend {
   const char *kind; /* "cpu", "vulkan" */
   lx_status (*buffer_alloc)(lx_device *dev, size_t nbytes, void **handle);
-  void (*buffer_free)(lx_device *dev, void *handle);
+  void (*buffer_free)(lx_device *dev, void *handle, size_t nbytes);
   /* Host <-> device copies of byte ranges of a buffer. download waits for
   ** the work that writes the buffer. */
   lx_status (*upload)(lx_device *dev, void *handle, size_t offset,
@@ -82,6 +82,8 @@ typedef struct lx_backend {
   ** NULL (with an error set) when the memory is not host-addressable. */
   void *(*host_address)(lx_device *dev, void *handle);
   lx_status (*describe)(lx_device *dev, lx_device_info *info);
+  /* Returns memory the backend keeps for reuse (caches, idle blocks). */
+  void (*trim)(lx_device *dev);
 } lx_backend;
 
 struct lx_device {

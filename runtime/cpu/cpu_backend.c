@@ -1,6 +1,7 @@
 /*
 ** cpu_backend.c — the CPU backend: host memory, synchronous execution.
 */
+#include "cpu_block_cache.h"
 #include "cpu_kernels.h"
 
 #include <cblas.h>
@@ -18,9 +19,13 @@
 #define CPU_HUGE_PAGE ((size_t)2 << 20)
 
 static lx_status cpu_alloc(lx_device *dev, size_t nbytes, void **handle) {
-  void *p = NULL;
   /* Round up so empty arrays still own a distinct, freeable block. */
-  size_t n = nbytes ? nbytes : 1;
+  size_t n = lx__cpu_cache_round(nbytes ? nbytes : 1);
+  void *p = lx__cpu_cache_take(n);
+  if (p) {
+    *handle = p;
+    return LX_OK;
+  }
   size_t align = n >= CPU_HUGE_THRESHOLD ? CPU_HUGE_PAGE : CPU_ALIGNMENT;
   if (posix_memalign(&p, align, n) != 0 || !p)
     return lx_set_error(LX_ERR_MEMORY, "cpu: out of memory allocating %zu bytes", nbytes);
@@ -31,7 +36,9 @@ static lx_status cpu_alloc(lx_device *dev, size_t nbytes, void **handle) {
   return LX_OK;
 }
 
-static void cpu_free(lx_device *dev, void *handle) { free(handle); }
+static void cpu_free(lx_device *dev, void *handle, size_t nbytes) {
+  if (!lx__cpu_cache_put(handle, lx__cpu_cache_round(nbytes ? nbytes : 1))) free(handle);
+}
 
 static lx_status cpu_upload(lx_device *dev, void *handle, size_t offset, const void *src,
                             size_t nbytes) {
@@ -60,6 +67,8 @@ static lx_status cpu_run(lx_device *dev, const lx_op *op) {
 }
 
 static lx_status cpu_sync(lx_device *dev) { return LX_OK; }
+
+static void cpu_trim(lx_device *dev) { lx__cpu_cache_trim(); }
 
 static void *cpu_host_address(lx_device *dev, void *handle) { return handle; }
 
@@ -106,4 +115,5 @@ const lx_backend lx_cpu_backend = {
   .sync = cpu_sync,
   .host_address = cpu_host_address,
   .describe = cpu_describe,
+  .trim = cpu_trim,
 };

@@ -115,6 +115,9 @@ lx_status lx_sync(lx_device *device);
 /* Bytes of live array buffers over all devices: the binding feeds this to the
 ** Lua garbage collector. */
 uint64_t lx_memory_in_use(void);
+/* Hands memory that backends keep for reuse (freed blocks) back to the
+** system. */
+void lx_memory_trim(void);
 
 /* ---------------------------------------------------------------- arrays */
 

@@ -269,11 +269,15 @@ REDUCE_FN(argmin, LX_ARGMIN)
 
 /* ---------------------------------------------------------- linear algebra */
 
-static int l_matmul(lua_State *L) {
-  lx_array *a = lxb_to_array(L, 1, "matmul");
-  lx_array *b = lxb_to_array(L, 2, "matmul");
+static int matmul(lua_State *L, const char *fn) {
+  lx_array *a = lxb_to_array(L, 1, fn);
+  lx_array *b = lxb_to_array(L, 2, fn);
   RETURN_ARRAY(L, "matmul", lx_matmul(a, b, slot));
 }
+
+/* Two C functions, so that tracebacks name the one the user called. */
+static int l_matmul(lua_State *L) { return matmul(L, "matmul"); }
+static int l_dot(lua_State *L) { return matmul(L, "dot"); }
 
 /* ------------------------------------------------------------- shape ops */
 
@@ -373,7 +377,7 @@ void lxb_register_ops(lua_State *L) {
     {"where", l_where}, {"astype", l_astype},
     {"sum", l_sum}, {"mean", l_mean}, {"max", l_max}, {"min", l_min},
     {"argmax", l_argmax}, {"argmin", l_argmin},
-    {"matmul", l_matmul}, {"dot", l_matmul},
+    {"matmul", l_matmul}, {"dot", l_dot},
     {"reshape", l_reshape}, {"transpose", l_transpose}, {"broadcast_to", l_broadcast_to},
     {"concatenate", l_concatenate}, {"stack", l_stack},
     {"is_array", l_is_array},

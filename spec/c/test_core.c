@@ -182,6 +182,31 @@ static void test_views_and_ops(void) {
   CHECK((int64_t)lx_memory_in_use() < used, "memory returns when arrays die");
 }
 
+static void test_block_reuse(void) {
+  int64_t shape[1] = {1 << 20}; /* 4 MiB of float32 */
+  lx_array *a = NULL, *b = NULL;
+  CHECK(lx_array_empty(NULL, LX_FLOAT32, 1, shape, &a) == LX_OK, "4 MiB array");
+  void *first = lx_array_host_address(a);
+  lx_array_release(a);
+  CHECK(lx_array_empty(NULL, LX_FLOAT32, 1, shape, &b) == LX_OK, "again");
+  CHECK(lx_array_host_address(b) == first, "a freed large block is reused for the same size");
+  float fill = 0;
+  lx_array *z = NULL;
+  CHECK(lx_full(NULL, LX_FLOAT32, 1, shape, 0.0, &z) == LX_OK, "zeros on a reused block");
+  float probe[4];
+  lx_index ix = {LX_INDEX_SLICE, 0, 4, 1};
+  lx_array *head = NULL;
+  lx_index_view(z, 1, &ix, &head);
+  lx_array_read(head, probe, sizeof probe);
+  CHECK(probe[0] == fill && probe[3] == fill, "reused memory is filled, not stale");
+  lx_array_release(head);
+  lx_array_release(z);
+  lx_array_release(b);
+  lx_memory_trim(); /* must not disturb later allocations */
+  CHECK(lx_array_empty(NULL, LX_FLOAT32, 1, shape, &a) == LX_OK, "after trim");
+  lx_array_release(a);
+}
+
 static void *other_thread(void *arg) {
   lx_dtype d;
   lx_dtype_from_name("nonsense", &d);
@@ -203,6 +228,7 @@ int main(void) {
   test_scalar_casts();
   test_shapes_and_errors();
   test_views_and_ops();
+  test_block_reuse();
   test_errors_per_thread();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
