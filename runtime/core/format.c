@@ -368,9 +368,12 @@ typedef struct view {
   size_t itemsize;
   int ndim;
   const int64_t *shape;
-  int64_t strides[LX_MAX_DIMS]; /* row-major, in elements */
+  int64_t strides[LX_MAX_DIMS]; /* row-major, in elements, of the host copy */
   bool summarise;
   int64_t edge;
+  /* The host copy holds only the shown items (see gather_shown): on a cut
+  ** axis, item i of the array is at i, or after the head for the tail. */
+  bool compact;
 } view;
 
 /* Whether axis length n is cut with "..." in the middle. */
@@ -382,6 +385,13 @@ static bool view_cuts(const view *v, int64_t n) {
 ** last item even when edgeitems is 0. */
 static int64_t view_tail_start(const view *v, int64_t n) {
   return n - (v->edge > 0 ? v->edge : 1);
+}
+
+/* Offset in the host copy of item i along `axis`. */
+static int64_t view_offset(const view *v, int axis, int64_t i) {
+  int64_t n = v->shape[axis];
+  if (v->compact && view_cuts(v, n) && i >= v->edge) i = i - view_tail_start(v, n) + v->edge;
+  return i * v->strides[axis];
 }
 
 typedef void (*visit_fn)(void *ctx, const unsigned char *elem);
@@ -396,7 +406,7 @@ static void visit_shown(const view *v, int axis, int64_t base, visit_fn fn, void
   bool cut = view_cuts(v, n);
   for (int64_t i = 0; i < n; i++) {
     if (cut && i == v->edge) i = view_tail_start(v, n);
-    visit_shown(v, axis + 1, base + i * v->strides[axis], fn, ctx);
+    visit_shown(v, axis + 1, base + view_offset(v, axis, i), fn, ctx);
   }
 }
 
@@ -561,7 +571,7 @@ static void print_row(printer *pr, int depth, int64_t base) {
       sb_append(pr->out, ", ", 2);
       i = view_tail_start(v, n);
     }
-    render_element(pr->ef, v->data + (size_t)(base + i * v->strides[depth]) * v->itemsize, &w);
+    render_element(pr->ef, v->data + (size_t)(base + view_offset(v, depth, i)) * v->itemsize, &w);
     put_word(pr, w.s, indent, width);
     if (i + 1 < n) sb_append(pr->out, ", ", 2);
   }
@@ -599,7 +609,7 @@ static void print_block(printer *pr, int depth, int64_t base) {
       sb_repeat(pr->out, ' ', indent);
       i = view_tail_start(v, n);
     }
-    print_block(pr, depth + 1, base + i * v->strides[depth]);
+    print_block(pr, depth + 1, base + view_offset(v, depth, i));
     if (i + 1 < n) block_separator(pr, axes_below);
   }
   sb_append(pr->out, "]", 1);
@@ -626,20 +636,56 @@ static void append_shape_tuple(strbuf *b, const lx_array *a) {
   sb_puts(b, a->ndim == 1 ? ",)" : ")");
 }
 
+/* Item range [start, stop) of `a` along `axis`, as a view. */
+static lx_status axis_slice(lx_array *a, int axis, int64_t start, int64_t stop, lx_array **out) {
+  lx_index ix[LX_MAX_DIMS];
+  for (int d = 0; d < axis; d++) ix[d] = (lx_index){LX_INDEX_SLICE, 0, a->shape[d], 1};
+  ix[axis] = (lx_index){LX_INDEX_SLICE, start, stop, 1};
+  return lx_index_view(a, axis + 1, ix, out);
+}
+
+/*
+** The shown items of a summarised array as one compact array: on every cut
+** axis the head and the tail are concatenated. Only views are taken until
+** the innermost pieces, so nothing larger than the shown items is copied
+** (a broadcast view of 2^62 elements prints as cheaply as a small array).
+*/
+static lx_status gather_shown(const view *v, lx_array *a, int axis, lx_array **out) {
+  if (axis == a->ndim) { *out = lx_array_retain(a); return LX_OK; }
+  int64_t n = a->shape[axis];
+  if (!view_cuts(v, n)) return gather_shown(v, a, axis + 1, out);
+  lx_array *head = NULL, *tail = NULL, *parts[2] = {NULL, NULL};
+  lx_status st = axis_slice(a, axis, 0, v->edge, &head);
+  if (st == LX_OK) st = axis_slice(a, axis, view_tail_start(v, n), n, &tail);
+  if (st == LX_OK) st = gather_shown(v, head, axis + 1, &parts[0]);
+  if (st == LX_OK) st = gather_shown(v, tail, axis + 1, &parts[1]);
+  if (st == LX_OK) st = lx_concatenate(2, parts, axis, out);
+  lx_array_release(head); lx_array_release(tail);
+  lx_array_release(parts[0]); lx_array_release(parts[1]);
+  return st;
+}
+
 /* The nested lists of a non-empty array into b. */
 static lx_status append_body(strbuf *b, lx_array *a, const lx_format_options *o,
                              size_t prefix_len, int line_width) {
-  size_t nbytes = lx_array_nbytes(a);
-  unsigned char *data = malloc(nbytes);
-  if (!data)
+  view v = {.itemsize = lx_dtype_size(a->dtype), .ndim = a->ndim, .shape = a->shape,
+            .summarise = a->size > o->threshold, .edge = o->edgeitems > 0 ? o->edgeitems : 0};
+  lx_array *shown = NULL;
+  lx_status st = v.summarise ? gather_shown(&v, a, 0, &shown) : LX_OK;
+  if (st != LX_OK) return st;
+  v.compact = shown != NULL;
+  lx_array *src = shown ? shown : a;
+  size_t nbytes = lx_array_nbytes(src);
+  unsigned char *data = malloc(nbytes ? nbytes : 1);
+  if (!data) {
+    lx_array_release(shown);
     return lx_set_error(LX_ERR_MEMORY, "format: out of host memory reading %zu bytes", nbytes);
-  lx_status st = lx_array_read(a, data, nbytes);
+  }
+  st = lx_array_read(src, data, nbytes);
+  lx__contiguous_strides(src->ndim, src->shape, v.strides);
+  lx_array_release(shown);
   if (st != LX_OK) { free(data); return st; }
-
-  view v = {.data = data, .itemsize = lx_dtype_size(a->dtype), .ndim = a->ndim,
-            .shape = a->shape, .summarise = a->size > o->threshold,
-            .edge = o->edgeitems > 0 ? o->edgeitems : 0};
-  lx__contiguous_strides(a->ndim, a->shape, v.strides);
+  v.data = data;
   elem_format ef;
   choose_format(&v, a->dtype, &ef);
   printer pr = {.out = b, .v = &v, .ef = &ef, .indent0 = prefix_len + 1,
