@@ -100,18 +100,21 @@ void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
     if (lxb_int64_fits(d, v)) return;
     snprintf(num, sizeof num, "%lld", (long long)v);
   } else {
-    double v = lua_tonumber(L, idx);
-    if (!isfinite(v) || v != floor(v)) return;
-    int fits;
-    switch (d) {
-      case LX_INT32: fits = v >= -2147483648.0 && v <= 2147483647.0; break;
-      case LX_INT64: fits = v >= -9223372036854775808.0 && v < 9223372036854775808.0; break;
-      case LX_UINT8: fits = v >= 0 && v <= 255.0; break;
-      case LX_UINT32: fits = v >= 0 && v <= 4294967295.0; break;
+    /* A fraction truncates toward zero, as NumPy's array(2.7, int32) does;
+    ** what is out of range after that (or NaN, or infinite) is an error,
+    ** never a silent saturation. */
+    double v = lua_tonumber(L, idx), t = trunc(v);
+    int fits = 0;
+    if (isfinite(t)) switch (d) {
+      case LX_INT32: fits = t >= -2147483648.0 && t <= 2147483647.0; break;
+      case LX_INT64: fits = t >= -9223372036854775808.0 && t < 9223372036854775808.0; break;
+      case LX_UINT8: fits = t >= 0 && t <= 255.0; break;
+      case LX_UINT32: fits = t >= 0 && t <= 4294967295.0; break;
       default: fits = 1; break;
     }
     if (fits) return;
-    snprintf(num, sizeof num, "%.17g", v);
+    if (isnan(v)) snprintf(num, sizeof num, "nan");
+    else snprintf(num, sizeof num, "%.17g", v);
   }
   lxb_error(L, fn, "the number %s%s%s does not fit dtype %s", num, where ? " at " : "",
             where ? where : "", lx_dtype_name(d));
