@@ -13,7 +13,9 @@ local MiB = 1024 * 1024
 -- ~30-35 s per host and runs hundreds of collection cycles. Without the
 -- binding's memory accounting the collector, which sees only a small
 -- userdata per array, lets thousands of temporaries (gigabytes) pile up.
-local TEMPORARIES = 100000
+local TEMPORARIES = tonumber(os.getenv("LUNOX_MEMORY_SPEC_TEMPORARIES")) or 100000
+-- (`make asan` lowers it: under ASan each op is ~10x slower, and the
+-- collection cycle repeats every few dozen temporaries anyway.)
 local PEAK_LIMIT_KB = 400 * 1024
 
 local function vm_hwm_available()
