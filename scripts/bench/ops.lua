@@ -99,7 +99,10 @@ if f then
   local sf = assert(io.open(tmp, "w"))
   sf:write(peer_script)
   sf:close()
-  local p = io.popen(python .. " " .. tmp .. " 2>/dev/null")
+  -- Same BLAS thread count for both (NumPy's OpenBLAS otherwise picks its
+  -- own, which made its GEMM look slower than it is).
+  local threads = lx.devices()[1].threads
+  local p = io.popen("OPENBLAS_NUM_THREADS=" .. threads .. " " .. python .. " " .. tmp .. " 2>/dev/null")
   for line in p:lines() do
     local k, v = line:match("^(%S+)%s+(%S+)$")
     if k then peers[k] = tonumber(v) end
@@ -113,8 +116,8 @@ local function ratio(x, y, inverse)
   return string.format("%6.2fx", inverse and y / x or x / y)
 end
 
-print(string.format("lunox %s ops benchmark (%s, CPU backend: %s)", lx.version, host,
-  lx.devices()[1].description))
+print(string.format("lunox %s ops benchmark (%s, CPU backend: %s, %d BLAS threads for both)",
+  lx.version, host, lx.devices()[1].description, lx.devices()[1].threads))
 print(string.format("%-28s %12s %12s %10s", "", "lunox", "NumPy", "ratio"))
 for _, n in ipairs({ 256, 1024, 2048 }) do
   local p = peers["numpy_matmul" .. n]
