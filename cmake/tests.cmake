@@ -31,7 +31,13 @@ foreach(spec ${LUNOX_SPECS})
     add_test(NAME ${name}_${host}
              COMMAND ${host} ${LUNOX_SPEC_RUNNER} --output=TAP ${spec}
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set(spec_env "LUNOX_BUILD_DIR=${CMAKE_BINARY_DIR};LUNOX_HOST=$<TARGET_FILE:${host}>")
+    # Vulkan specs run with the Khronos validation layer, and fail on any
+    # message it reports.
+    if(name MATCHES "^vulkan")
+      list(APPEND spec_env "LUNOX_VULKAN_VALIDATION=1")
+    endif()
     set_tests_properties(${name}_${host} PROPERTIES LABELS "spec;${host}"
-      ENVIRONMENT "LUNOX_BUILD_DIR=${CMAKE_BINARY_DIR};LUNOX_HOST=$<TARGET_FILE:${host}>")
+      ENVIRONMENT "${spec_env}")
   endforeach()
 endforeach()

@@ -4,30 +4,105 @@
 */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The CPU device always exists; GPU backends add theirs when they load. */
+/* The CPU device always exists; each Vulkan physical device becomes
+** "vulkan:N" (its logical device is created on first use). */
 static lx_device cpu_device = {.backend = &lx_cpu_backend, .name = "cpu"};
+
+#ifdef LUNOX_WITH_VULKAN
+#include "vk_internal.h"
+extern const lx_backend lx_vulkan_backend;
+#define MAX_DEVICES (1 + LX_VK_MAX_DEVICES)
+#else
+#define MAX_DEVICES 1
+#endif
+
+static struct {
+  pthread_once_t once;
+  atomic_int ready; /* set once the devices are enumerated */
+  int count;
+  lx_device *devices[MAX_DEVICES];
+  lx_device *first_gpu; /* the default when LUNOX_DEVICE is not set */
+#ifdef LUNOX_WITH_VULKAN
+  lx_device vulkan[LX_VK_MAX_DEVICES];
+#endif
+} registry = {.once = PTHREAD_ONCE_INIT};
+
+static void registry_init(void) {
+  registry.devices[registry.count++] = &cpu_device;
+#ifdef LUNOX_WITH_VULKAN
+  int n = lx_vk_physical_count();
+  for (int i = 0; i < n && i < LX_VK_MAX_DEVICES; i++) {
+    lx_device *d = &registry.vulkan[i];
+    d->backend = &lx_vulkan_backend;
+    snprintf(d->name, sizeof d->name, "vulkan:%d", i);
+    registry.devices[registry.count++] = d;
+    lx_device_info info;
+    if (!registry.first_gpu && lx_device_info_get(d, &info) == LX_OK && info.is_gpu)
+      registry.first_gpu = d;
+  }
+#endif
+  atomic_store(&registry.ready, 1);
+}
+
+static void registry_ready(void) { pthread_once(&registry.once, registry_init); }
+
+/* The devices enumerated so far, without enumerating: memory accounting
+** and sync run on every op and must not start Vulkan (loading drivers costs
+** tens of milliseconds) in a process that only uses the CPU. */
+static int known_count(void) { return atomic_load(&registry.ready) ? registry.count : 0; }
+static lx_device *known_at(int i) { return i == 0 ? &cpu_device : registry.devices[i]; }
 
 lx_device *lx__cpu_device(void) { return &cpu_device; }
 lx_device *lx_device_cpu(void) { return &cpu_device; }
 
-int lx_device_count(void) { return 1; }
+int lx_device_count(void) {
+  registry_ready();
+  return registry.count;
+}
 
-lx_device *lx_device_at(int index) { return index == 0 ? &cpu_device : NULL; }
+lx_device *lx_device_at(int index) {
+  registry_ready();
+  return index >= 0 && index < registry.count ? registry.devices[index] : NULL;
+}
 
 const char *lx_backend_unavailable_reason(const char *kind) {
-  if (strcmp(kind, "vulkan") == 0) return "this build of lunox has no Vulkan backend";
   if (strcmp(kind, "cpu") == 0) return NULL;
-  return "unknown backend";
+  if (strcmp(kind, "vulkan") != 0) return "unknown backend";
+#ifdef LUNOX_WITH_VULKAN
+  return lx_vk_unavailable_reason();
+#else
+  return "this build of lunox has no Vulkan backend";
+#endif
+}
+
+uint64_t lx_vulkan_validation_messages(const char **last) {
+#ifdef LUNOX_WITH_VULKAN
+  if (last) *last = lx_vk_validation_last();
+  return lx_vk_validation_count();
+#else
+  if (last) *last = "";
+  return 0;
+#endif
 }
 
 lx_status lx_device_find(const char *name, lx_device **out) {
-  for (int i = 0; i < lx_device_count(); i++) {
-    lx_device *d = lx_device_at(i);
-    if (strcmp(d->name, name) == 0) { *out = d; return LX_OK; }
+  if (strcmp(name, "cpu") == 0) { /* without starting Vulkan */
+    *out = &cpu_device;
+    return LX_OK;
+  }
+  registry_ready();
+  /* "vulkan" alone is the first Vulkan device. */
+  const char *want = strcmp(name, "vulkan") == 0 ? "vulkan:0" : name;
+  for (int i = 0; i < registry.count; i++) {
+    if (strcmp(registry.devices[i]->name, want) == 0) {
+      *out = registry.devices[i];
+      return LX_OK;
+    }
   }
   if (strncmp(name, "vulkan", 6) == 0 && (name[6] == 0 || name[6] == ':')) {
     const char *why = lx_backend_unavailable_reason("vulkan");
@@ -38,6 +113,9 @@ lx_status lx_device_find(const char *name, lx_device **out) {
                       "or \"vulkan:N\")", name);
 }
 
+/* LUNOX_DEVICE when set; else the first Vulkan device that is a real GPU
+** (a CPU driver such as lavapipe is slower than the CPU backend, so it is
+** used only when asked for); else the CPU. */
 lx_status lx_device_default(lx_device **out) {
   const char *env = getenv("LUNOX_DEVICE");
   if (env && *env) {
@@ -46,7 +124,8 @@ lx_status lx_device_default(lx_device **out) {
       return lx_set_error(st, "LUNOX_DEVICE=%s: %s", env, lx_last_error());
     return LX_OK;
   }
-  *out = &cpu_device;
+  registry_ready();
+  *out = registry.first_gpu ? registry.first_gpu : &cpu_device;
   return LX_OK;
 }
 
@@ -60,8 +139,9 @@ lx_status lx_device_info_get(lx_device *device, lx_device_info *out) {
 
 lx_status lx_sync(lx_device *device) {
   if (device) return device->backend->sync(device);
-  for (int i = 0; i < lx_device_count(); i++) {
-    lx_device *d = lx_device_at(i);
+  int n = known_count() ? known_count() : 1;
+  for (int i = 0; i < n; i++) {
+    lx_device *d = known_at(i);
     lx_status st = d->backend->sync(d);
     if (st != LX_OK) return st;
   }
@@ -69,15 +149,16 @@ lx_status lx_sync(lx_device *device) {
 }
 
 void lx_memory_trim(void) {
-  for (int i = 0; i < lx_device_count(); i++) {
-    lx_device *d = lx_device_at(i);
+  int n = known_count() ? known_count() : 1;
+  for (int i = 0; i < n; i++) {
+    lx_device *d = known_at(i);
     if (d->backend->trim) d->backend->trim(d);
   }
 }
 
 uint64_t lx_memory_in_use(void) {
+  int n = known_count() ? known_count() : 1;
   uint64_t total = 0;
-  for (int i = 0; i < lx_device_count(); i++)
-    total += atomic_load(&lx_device_at(i)->bytes_in_use);
+  for (int i = 0; i < n; i++) total += atomic_load(&known_at(i)->bytes_in_use);
   return total;
 }

@@ -102,6 +102,8 @@ static lx_status cpu_describe(lx_device *dev, lx_device_info *info) {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) info->memory_bytes = (uint64_t)pages * (uint64_t)page;
   info->threads = openblas_get_num_threads();
+  snprintf(info->type, sizeof info->type, "CPU");
+  info->float16 = info->bfloat16 = info->int64 = info->float64 = true;
   return LX_OK;
 }
 

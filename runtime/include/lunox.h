@@ -94,9 +94,15 @@ typedef struct lx_device_info {
   char name[64];        /* "cpu", "vulkan:0" */
   char kind[16];        /* "cpu", "vulkan" */
   char description[256];/* human readable: CPU model, GPU name, driver */
+  char vendor[32];      /* "NVIDIA", "AMD", "Intel", "Mesa", ... ("" for cpu) */
+  char type[32];        /* "CPU", "discrete GPU", "integrated GPU", ... */
   uint64_t memory_bytes;/* total memory (host RAM for cpu) */
   uint64_t bytes_in_use;/* live array buffers on this device */
   int threads;          /* cpu: BLAS threads; others 0 */
+  uint32_t subgroup_size; /* GPUs: threads that run in lockstep */
+  bool is_gpu;          /* a real GPU (not the CPU backend, not lavapipe) */
+  /* Which dtypes and paths the device supports. */
+  bool float16, bfloat16, int64, float64, coopmat;
 } lx_device_info;
 
 /* Devices are created once per process and live until exit. */
@@ -110,6 +116,9 @@ lx_status lx_device_find(const char *name, lx_device **out);
 lx_status lx_device_info_get(lx_device *device, lx_device_info *out);
 /* Why a backend compiled into lunox is not available here (or NULL). */
 const char *lx_backend_unavailable_reason(const char *kind);
+/* Messages the Khronos validation layer reported so far (it is enabled when
+** LUNOX_VULKAN_VALIDATION=1 at startup); `last` gets the latest text. */
+uint64_t lx_vulkan_validation_messages(const char **last);
 /* Waits for all work queued on `device` (NULL: every device). */
 lx_status lx_sync(lx_device *device);
 /* Bytes of live array buffers over all devices: the binding feeds this to the

@@ -88,6 +88,19 @@ static int l_devices(lua_State *L) {
     set_int_field(L, "memory", (double)info.memory_bytes);
     set_int_field(L, "in_use", (double)info.bytes_in_use);
     set_int_field(L, "threads", info.threads);
+    lua_pushstring(L, info.vendor);
+    lua_setfield(L, -2, "vendor");
+    lua_pushstring(L, info.type);
+    lua_setfield(L, -2, "type");
+    set_int_field(L, "subgroup_size", info.subgroup_size);
+    static const char *const flags[] = {"is_gpu", "float16", "bfloat16", "int64", "float64",
+                                        "coopmat"};
+    bool values[] = {info.is_gpu, info.float16, info.bfloat16, info.int64, info.float64,
+                     info.coopmat};
+    for (int f = 0; f < 6; f++) {
+      lua_pushboolean(L, values[f]);
+      lua_setfield(L, -2, flags[f]);
+    }
     lua_rawseti(L, -2, i + 1);
   }
   lua_newtable(L);
@@ -123,6 +136,14 @@ static int l_memory_in_use(lua_State *L) {
   return 1;
 }
 
+/* lx.vulkan_validation() -> number of validation-layer messages, last one. */
+static int l_vulkan_validation(lua_State *L) {
+  const char *last = "";
+  lxb_pushcount(L, (int64_t)lx_vulkan_validation_messages(&last));
+  lua_pushstring(L, last);
+  return 2;
+}
+
 /* For lunox.ffi: the address of a contiguous CPU array's first element. */
 static int l_host_address(lua_State *L) {
   lx_array *a = lxb_check_array(L, 1, "ptr");
@@ -143,6 +164,7 @@ int luaopen_lunox_core(lua_State *L) {
     {"sync", l_sync},
     {"memory_in_use", l_memory_in_use},
     {"_host_address", l_host_address},
+    {"vulkan_validation", l_vulkan_validation},
     {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);

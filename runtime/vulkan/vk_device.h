@@ -1,0 +1,143 @@
+/*
+** vk_device.h — a Vulkan device as the backend uses it: the logical
+** device, its queue, the memory arena, the command stream and pipelines.
+*/
+#ifndef LX_VK_DEVICE_H
+#define LX_VK_DEVICE_H
+
+#include "vk_internal.h"
+
+#include <pthread.h>
+
+/* ----------------------------------------------------------------- memory */
+
+/* One large VkDeviceMemory with one VkBuffer over all of it; arrays get
+** aligned ranges of it (no allocation per array). */
+typedef struct lx_vk_block {
+  VkDeviceMemory memory;
+  VkBuffer buffer;
+  VkDeviceSize size;
+  void *mapped; /* host address when the memory is host-visible */
+  /* Free ranges, sorted by offset, coalesced. */
+  struct { VkDeviceSize offset, size; } *free;
+  int nfree, cap;
+  int live; /* allocations in this block */
+  bool dedicated;
+} lx_vk_block;
+
+/* An array buffer: a range of a block, plus what the command stream needs
+** to know about pending work on it. */
+typedef struct lx_vk_alloc {
+  lx_vk_block *block;
+  VkDeviceSize offset, size;
+  uint64_t last_use;   /* batch serial that last referenced it */
+  uint64_t last_write; /* batch serial that last wrote it */
+  uint64_t read_epoch, write_epoch; /* barrier tracking within a batch */
+  struct lx_vk_alloc *next_deferred;
+} lx_vk_alloc;
+
+typedef struct lx_vk_arena {
+  uint32_t memory_type;
+  bool host_visible; /* blocks are mapped: uploads/downloads need no staging */
+  VkDeviceSize block_size, alignment;
+  lx_vk_block **blocks;
+  int nblocks, cap;
+  lx_vk_alloc *deferred; /* freed while the GPU may still use them */
+  /* Staging for devices whose arena memory is not host-visible. */
+  VkDeviceMemory staging_memory;
+  VkBuffer staging_buffer;
+  VkDeviceSize staging_size;
+  void *staging_mapped;
+  uint32_t staging_type;
+} lx_vk_arena;
+
+/* ------------------------------------------------------------- pipelines */
+
+#define LX_VK_OPS 16
+
+typedef struct lx_vk_pipelines {
+  VkPipeline unary[LX_DTYPE_COUNT][LX_VK_OPS];
+  VkPipeline logical_not[LX_DTYPE_COUNT];
+  VkPipeline binary[LX_DTYPE_COUNT][LX_VK_OPS];
+  VkPipeline compare[LX_DTYPE_COUNT][LX_VK_OPS];
+  VkPipeline where[4];
+  VkPipeline convert[LX_DTYPE_COUNT][LX_DTYPE_COUNT];
+  VkPipeline fill[4];
+} lx_vk_pipelines;
+
+/* ---------------------------------------------------------------- stream */
+
+typedef struct lx_vk_cmd {
+  VkCommandBuffer cb;
+  uint64_t serial; /* the batch it recorded; reusable once completed */
+} lx_vk_cmd;
+
+#define LX_VK_CMD_RING 8
+
+typedef struct lx_vk_stream {
+  VkSemaphore timeline;
+  uint64_t submitted, completed;
+  lx_vk_cmd ring[LX_VK_CMD_RING];
+  lx_vk_cmd *recording; /* NULL when no batch is open */
+  uint64_t epoch;       /* advances at each barrier */
+  int dispatches;       /* in the open batch */
+} lx_vk_stream;
+
+typedef struct lx_vk_device {
+  const lx_vk_physical *phys;
+  VkDevice device;
+  VkQueue queue;
+  uint32_t queue_family;
+  VkCommandPool pool;
+  VkDescriptorSetLayout set_layout;
+  VkPipelineLayout pipeline_layout;
+  VkPipelineCache cache;
+  bool cache_dirty;
+  char cache_path[512];
+  uint32_t workgroup_size;
+  lx_vk_arena arena;
+  lx_vk_stream stream;
+  lx_vk_pipelines pipes;
+  pthread_mutex_t lock; /* one per device: Vulkan queues need external sync */
+} lx_vk_device;
+
+/* The device behind an lx_device, created on first use. */
+lx_status lx_vk_device_get(lx_device *dev, lx_vk_device **out);
+
+/* vk_memory.c (the device lock is held by callers) */
+lx_status lx_vk_arena_init(lx_vk_device *d);
+lx_status lx_vk_alloc_new(lx_vk_device *d, size_t nbytes, lx_vk_alloc **out);
+void lx_vk_alloc_free(lx_vk_device *d, lx_vk_alloc *a);
+/* Frees deferred allocations whose work has completed. */
+void lx_vk_arena_collect(lx_vk_device *d);
+lx_status lx_vk_staging_reserve(lx_vk_device *d, VkDeviceSize size);
+
+/* vk_stream.c */
+lx_status lx_vk_stream_init(lx_vk_device *d);
+/* Records a dispatch. bindings[0] is written, the rest read; offsets are
+** the allocations' own (elements are addressed via push constants). */
+lx_status lx_vk_record_dispatch(lx_vk_device *d, VkPipeline pipeline, int nbindings,
+                                lx_vk_alloc *const *bindings, const void *push,
+                                uint32_t push_size, uint32_t groups);
+lx_status lx_vk_record_copy(lx_vk_device *d, VkBuffer src, VkDeviceSize src_offset,
+                            VkBuffer dst, VkDeviceSize dst_offset, VkDeviceSize size,
+                            lx_vk_alloc *read, lx_vk_alloc *written);
+lx_status lx_vk_submit(lx_vk_device *d);
+/* Waits until batch `serial` has completed (submitting it if open). */
+lx_status lx_vk_wait(lx_vk_device *d, uint64_t serial);
+lx_status lx_vk_poll(lx_vk_device *d);
+/* The serial of the batch being recorded (or the next one). */
+uint64_t lx_vk_current_serial(const lx_vk_device *d);
+
+/* vk_pipelines.c */
+typedef enum lx_vk_family {
+  LX_VK_UNARY, LX_VK_NOT, LX_VK_BINARY, LX_VK_COMPARE, LX_VK_WHERE, LX_VK_CONVERT, LX_VK_FILL
+} lx_vk_family;
+/* `a`, `b`: dtypes (convert: from, to), or the size index for where/fill. */
+lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
+                         VkPipeline *out);
+void lx_vk_pipeline_cache_save(lx_vk_device *d);
+
+extern const lx_backend lx_vulkan_backend;
+
+#endif

@@ -1,0 +1,86 @@
+/*
+** vk_pipelines.c — compute pipelines from the SPIR-V embedded at build
+** time, created on first use and kept per device. The op code and the
+** workgroup size are specialization constants, so one module serves every
+** op of a family and dtype.
+*/
+#include "vk_device.h"
+#include "vk_spirv.h"
+
+#include <stdio.h>
+
+static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
+  [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
+  [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
+  [LX_BOOL] = "bool"};
+static const int sizes[4] = {1, 2, 4, 8};
+
+/* The slot for a pipeline, and the module name that builds it. */
+static VkPipeline *slot_for(lx_vk_device *d, lx_vk_family f, int a, int b, int op, char *name,
+                            size_t size) {
+  lx_vk_pipelines *p = &d->pipes;
+  switch (f) {
+    case LX_VK_UNARY:
+      snprintf(name, size, "unary_%s", dtype_tokens[a]);
+      return &p->unary[a][op];
+    case LX_VK_NOT:
+      snprintf(name, size, "not_%s", dtype_tokens[a]);
+      return &p->logical_not[a];
+    case LX_VK_BINARY:
+      snprintf(name, size, "binary_%s", dtype_tokens[a]);
+      return &p->binary[a][op];
+    case LX_VK_COMPARE:
+      snprintf(name, size, "compare_%s", dtype_tokens[a]);
+      return &p->compare[a][op];
+    case LX_VK_WHERE:
+      snprintf(name, size, "where_%d", sizes[a]);
+      return &p->where[a];
+    case LX_VK_CONVERT:
+      snprintf(name, size, "convert_%s_%s", dtype_tokens[a], dtype_tokens[b]);
+      return &p->convert[a][b];
+    case LX_VK_FILL:
+      snprintf(name, size, "fill_%d", sizes[a]);
+      return &p->fill[a];
+  }
+  return NULL;
+}
+
+lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
+                         VkPipeline *out) {
+  char name[64];
+  if (op < 0 || op >= LX_VK_OPS)
+    return lx_set_error(LX_ERR_INTERNAL, "vulkan: op code %d out of range", op);
+  VkPipeline *slot = slot_for(d, family, a, b, op, name, sizeof name);
+  if (!slot) return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown kernel family %d", family);
+  if (*slot) { *out = *slot; return LX_OK; }
+  const lx_spirv *spv = lx_spirv_find(name);
+  if (!spv)
+    return lx_set_error(LX_ERR_INTERNAL, "vulkan: shader '%s' is missing from this build", name);
+  VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                  .codeSize = spv->size_bytes, .pCode = spv->code};
+  VkShaderModule module;
+  VkResult r = vkCreateShaderModule(d->device, &mci, NULL, &module);
+  if (r != VK_SUCCESS)
+    return lx_set_error(LX_ERR_DEVICE, "vulkan: shader '%s' was rejected: %s", name,
+                        lx_vk_result_name(r));
+  int32_t spec_values[2] = {(int32_t)d->workgroup_size, op};
+  VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {1, 4, 4}};
+  VkSpecializationInfo spec = {.mapEntryCount = 2, .pMapEntries = entries,
+                               .dataSize = sizeof spec_values, .pData = spec_values};
+  VkComputePipelineCreateInfo pci = {
+    .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+    .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+              .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = module, .pName = "main",
+              .pSpecializationInfo = &spec},
+    .layout = d->pipeline_layout};
+  r = vkCreateComputePipelines(d->device, d->cache, 1, &pci, NULL, slot);
+  vkDestroyShaderModule(d->device, module, NULL);
+  if (r != VK_SUCCESS) {
+    *slot = VK_NULL_HANDLE;
+    return lx_set_error(LX_ERR_DEVICE, "vulkan: pipeline for shader '%s' failed: %s", name,
+                        lx_vk_result_name(r));
+  }
+  d->cache_dirty = true;
+  *out = *slot;
+  return LX_OK;
+}
