@@ -42,7 +42,8 @@ typedef struct lx_vk_arena {
   VkDeviceSize block_size, alignment;
   lx_vk_block **blocks;
   int nblocks, cap;
-  lx_vk_alloc *deferred; /* freed while the GPU may still use them */
+  /* Freed while the GPU may still use them, oldest first. */
+  lx_vk_alloc *deferred, *deferred_tail;
   /* Staging for devices whose arena memory is not host-visible. */
   VkDeviceMemory staging_memory;
   VkBuffer staging_buffer;

@@ -232,25 +232,28 @@ void lx_vk_alloc_free(lx_vk_device *d, lx_vk_alloc *a) {
   /* Work still queued or running may read or write it: wait for that
   ** batch to finish before reusing the range. */
   if (a->last_use > d->stream.completed) {
-    a->next_deferred = d->arena.deferred;
-    d->arena.deferred = a;
+    a->next_deferred = NULL;
+    if (d->arena.deferred_tail) d->arena.deferred_tail->next_deferred = a;
+    else d->arena.deferred = a;
+    d->arena.deferred_tail = a;
     return;
   }
   release_now(d, a);
 }
 
+/* Releases from the head of the queue while its work is done. The queue is
+** in order of freeing, which follows batch order closely enough: stopping
+** at the first busy entry keeps this O(released) per call (walking the
+** whole queue on every allocation was quadratic). */
 void lx_vk_arena_collect(lx_vk_device *d) {
-  if (!d->arena.deferred) return;
+  lx_vk_arena *ar = &d->arena;
+  if (!ar->deferred) return;
   lx_vk_poll(d);
-  lx_vk_alloc **link = &d->arena.deferred;
-  while (*link) {
-    lx_vk_alloc *a = *link;
-    if (a->last_use <= d->stream.completed) {
-      *link = a->next_deferred;
-      release_now(d, a);
-    } else {
-      link = &a->next_deferred;
-    }
+  while (ar->deferred && ar->deferred->last_use <= d->stream.completed) {
+    lx_vk_alloc *a = ar->deferred;
+    ar->deferred = a->next_deferred;
+    if (!ar->deferred) ar->deferred_tail = NULL;
+    release_now(d, a);
   }
 }
 
