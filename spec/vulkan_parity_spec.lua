@@ -246,6 +246,15 @@ describe("vulkan backend behaviour", function()
     assert.matches("vulkan:0", err)
   end)
 
+  it("reports out of device memory clearly and keeps working", function()
+    local ok, err = pcall(lx.zeros, { 2 ^ 40 }, { device = "vulkan" })
+    assert.is_false(ok)
+    assert.matches("zeros: vulkan:0: out of device memory allocating 4.0 TiB for float32", err, 1,
+      true)
+    local g = lx.ones({ 3 }, { device = "vulkan" })
+    assert.are.same({ 2, 2, 2 }, (g + 1):tolist())
+  end)
+
   it("describes the device", function()
     assert.are.equal("vulkan", vk.kind)
     assert.is_string(vk.description)

@@ -206,11 +206,16 @@ lx_status lx_array_empty(lx_device *device, lx_dtype dtype, int ndim,
   st = lx__buffer_new(device, nbytes, &buf);
   if (st != LX_OK) {
     if (st == LX_ERR_MEMORY) {
-      char hb[32], sb[LX_SHAPE_STR_MAX];
+      char hb[32], sb[LX_SHAPE_STR_MAX], detail[512];
       human_bytes(nbytes, hb, sizeof hb);
-      return lx_set_error(LX_ERR_MEMORY, "%s: out of memory allocating %s for %s%s",
-                          device->name, hb, lx_dtype_name(dtype),
-                          lx__shape_str(ndim, shape, sb, sizeof sb));
+      /* Say what was being allocated; keep a device's own reason (a buffer
+      ** size limit, say), which the CPU's plain malloc failure lacks. */
+      bool on_cpu = device == lx__cpu_device();
+      snprintf(detail, sizeof detail, "%s", lx_last_error());
+      return lx_set_error(LX_ERR_MEMORY, "%s: out of %smemory allocating %s for %s%s%s%s%s",
+                          device->name, on_cpu ? "" : "device ", hb, lx_dtype_name(dtype),
+                          lx__shape_str(ndim, shape, sb, sizeof sb), on_cpu ? "" : " (",
+                          on_cpu ? "" : detail, on_cpu ? "" : ")");
     }
     return st;
   }
