@@ -31,6 +31,7 @@ asan: setup
 
 bench: build
 	$(BUILD)/lunox scripts/bench/ops.lua
+	$(BUILD)/lunox scripts/bench/vulkan.lua
 
 clean:
 	rm -rf $(BUILD) build-asan
