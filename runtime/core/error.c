@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Per thread so that concurrent callers never see each other's messages. */
 static _Thread_local char lx_error_message[1024];
@@ -12,9 +13,13 @@ static _Thread_local char lx_error_message[1024];
 const char *lx_last_error(void) { return lx_error_message; }
 
 lx_status lx_set_error(lx_status status, const char *fmt, ...) {
+  /* Formatted aside first: callers may pass the current message as an
+  ** argument to wrap it ("LUNOX_DEVICE=x: <reason>"). */
+  char message[sizeof lx_error_message];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(lx_error_message, sizeof lx_error_message, fmt, ap);
+  vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  memcpy(lx_error_message, message, sizeof message);
   return status;
 }

@@ -4,6 +4,7 @@
 */
 #include "vk_internal.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,13 +125,30 @@ static void describe_physical(VkPhysicalDevice pd, lx_vk_physical *d) {
   }
 }
 
-static void init_once(void) {
-  VkResult r = volkInitialize();
-  if (r != VK_SUCCESS) {
+/* volk finds libvulkan.so.1 by itself; LUNOX_VULKAN_LOADER names another
+** loader library (one outside the library path, or none at all in tests). */
+static bool load_loader(void) {
+  const char *path = getenv("LUNOX_VULKAN_LOADER");
+  if (!path || !*path) {
+    if (volkInitialize() == VK_SUCCESS) return true;
     snprintf(vk.unavailable, sizeof vk.unavailable,
              "no Vulkan loader found (libvulkan.so.1; Debian: libvulkan1)");
-    return;
+    return false;
   }
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  PFN_vkGetInstanceProcAddr gipa = lib ? (PFN_vkGetInstanceProcAddr)dlsym(lib, "vkGetInstanceProcAddr") : NULL;
+  if (!gipa) {
+    snprintf(vk.unavailable, sizeof vk.unavailable,
+             "no Vulkan loader at LUNOX_VULKAN_LOADER=%.180s", path);
+    return false;
+  }
+  volkInitializeCustom(gipa);
+  return true;
+}
+
+static void init_once(void) {
+  if (!load_loader()) return;
+  VkResult r;
   if (volkGetInstanceVersion() < VK_API_VERSION_1_2) {
     snprintf(vk.unavailable, sizeof vk.unavailable,
              "the Vulkan loader is older than 1.2");
@@ -157,6 +175,12 @@ static void init_once(void) {
                              .enabledExtensionCount = validation ? 1 : 0,
                              .ppEnabledExtensionNames = extensions};
   r = vkCreateInstance(&ci, NULL, &vk.instance);
+  if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
+    snprintf(vk.unavailable, sizeof vk.unavailable,
+             "the Vulkan loader found no driver (install the GPU vendor's Vulkan driver, or "
+             "Debian's mesa-vulkan-drivers for lavapipe)");
+    return;
+  }
   if (r != VK_SUCCESS) {
     snprintf(vk.unavailable, sizeof vk.unavailable, "vkCreateInstance failed: %s",
              lx_vk_result_name(r));
