@@ -3,6 +3,7 @@
 */
 #include "lunox.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct dtype_desc {
@@ -90,4 +91,25 @@ lx_dtype lx_dtype_promote(lx_dtype a, lx_dtype b) {
   lx_dtype u = sa ? b : a, s = sa ? a : b;
   if (u == LX_UINT8) return s;                    /* u8 fits in any signed */
   return LX_INT64;                                /* u32 with i32 or i64 */
+}
+
+bool lx_dtype_holds(lx_dtype d, double v) {
+  if (!lx_dtype_is_integer(d)) return true;
+  double t = trunc(v);
+  if (!isfinite(t)) return false;
+  switch (d) {
+    case LX_INT32: return t >= -2147483648.0 && t <= 2147483647.0;
+    case LX_INT64: return t >= -9223372036854775808.0 && t < 9223372036854775808.0;
+    case LX_UINT8: return t >= 0 && t <= 255.0;
+    default: return t >= 0 && t <= 4294967295.0; /* LX_UINT32 */
+  }
+}
+
+bool lx_dtype_holds_int64(lx_dtype d, int64_t v) {
+  switch (d) {
+    case LX_INT32: return v >= INT32_MIN && v <= INT32_MAX;
+    case LX_UINT8: return v >= 0 && v <= UINT8_MAX;
+    case LX_UINT32: return v >= 0 && v <= (int64_t)UINT32_MAX;
+    default: return true;
+  }
 }

@@ -167,17 +167,6 @@ lx_status lx_binary(lx_binary_op op, lx_array *a, lx_array *b, lx_array **out) {
   return st;
 }
 
-/* Range of values an integer dtype holds, for weak scalars. */
-static bool integer_fits(lx_dtype d, double v) {
-  switch (d) {
-    case LX_INT32: return v >= -2147483648.0 && v <= 2147483647.0;
-    case LX_INT64: return v >= -9223372036854775808.0 && v < 9223372036854775808.0;
-    case LX_UINT8: return v >= 0 && v <= 255.0;
-    case LX_UINT32: return v >= 0 && v <= 4294967295.0;
-    default: return true;
-  }
-}
-
 lx_status lx_binary_scalar(lx_binary_op op, lx_array *a, double scalar,
                            bool scalar_first, lx_array **out) {
   if ((unsigned)op >= LX_BINARY_COUNT)
@@ -190,7 +179,7 @@ lx_status lx_binary_scalar(lx_binary_op op, lx_array *a, double scalar,
   else if (!integral) sdtype = LX_FLOAT32;
   else if (a->dtype == LX_BOOL) sdtype = LX_INT32;
   else {
-    if (!integer_fits(a->dtype, scalar))
+    if (!lx_dtype_holds(a->dtype, scalar))
       return lx_set_error(LX_ERR_ARGUMENT, "%s: the number %.17g does not fit the array's "
                           "dtype %s", lx_binary_op_name(op), scalar, lx_dtype_name(a->dtype));
     sdtype = a->dtype;

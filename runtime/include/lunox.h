@@ -73,6 +73,12 @@ bool lx_dtype_is_signed(lx_dtype dtype);
 /* The dtype two arrays are promoted to (JAX's lattice, see docs/arrays.md). */
 lx_dtype lx_dtype_promote(lx_dtype a, lx_dtype b);
 
+/* Whether an integer dtype can hold the value (other dtypes hold every
+** number). For a double, its truncation toward zero is checked, and NaN and
+** infinities never fit. */
+bool lx_dtype_holds(lx_dtype dtype, double value);
+bool lx_dtype_holds_int64(lx_dtype dtype, int64_t value);
+
 /* Scalar conversions with lunox's casting rules: float -> int saturates and
 ** maps NaN to 0 (as XLA), float -> half rounds to nearest even. */
 uint16_t lx_float_to_half(float f);

@@ -75,21 +75,13 @@ const char *lxb_check_string(lua_State *L, int idx, const char *fn, const char *
   return lua_tostring(L, idx);
 }
 
-int lxb_int64_fits(lx_dtype d, int64_t v) {
-  switch (d) {
-    case LX_INT32: return v >= INT32_MIN && v <= INT32_MAX;
-    case LX_UINT8: return v >= 0 && v <= UINT8_MAX;
-    case LX_UINT32: return v >= 0 && v <= (int64_t)UINT32_MAX;
-    default: return 1;
-  }
-}
-
 /*
 ** Lua numbers stored into integer dtypes (lx.array, lx.full): an integral
 ** number outside the dtype's range is an error on both hosts. Without this
 ** check lx.array({300}, "uint8") wrapped to 44 under Lua 5.4 (an integer)
-** but saturated to 255 under LuaJIT (a double). Fractional numbers, NaN and
-** infinities convert as astype does (truncate, saturate, NaN -> 0).
+** but saturated to 255 under LuaJIT (a double). A fraction truncates toward
+** zero, as NumPy's array(2.7, int32) does; what is out of range after that
+** (or NaN, or infinite) is an error too, never a silent saturation.
 */
 void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
                            const char *where) {
@@ -97,22 +89,11 @@ void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
   char num[32];
   if (lxb_isinteger(L, idx)) {
     int64_t v = (int64_t)lua_tointeger(L, idx);
-    if (lxb_int64_fits(d, v)) return;
+    if (lx_dtype_holds_int64(d, v)) return;
     snprintf(num, sizeof num, "%lld", (long long)v);
   } else {
-    /* A fraction truncates toward zero, as NumPy's array(2.7, int32) does;
-    ** what is out of range after that (or NaN, or infinite) is an error,
-    ** never a silent saturation. */
-    double v = lua_tonumber(L, idx), t = trunc(v);
-    int fits = 0;
-    if (isfinite(t)) switch (d) {
-      case LX_INT32: fits = t >= -2147483648.0 && t <= 2147483647.0; break;
-      case LX_INT64: fits = t >= -9223372036854775808.0 && t < 9223372036854775808.0; break;
-      case LX_UINT8: fits = t >= 0 && t <= 255.0; break;
-      case LX_UINT32: fits = t >= 0 && t <= 4294967295.0; break;
-      default: fits = 1; break;
-    }
-    if (fits) return;
+    double v = lua_tonumber(L, idx);
+    if (lx_dtype_holds(d, v)) return;
     if (isnan(v)) snprintf(num, sizeof num, "nan");
     else snprintf(num, sizeof num, "%.17g", v);
   }

@@ -82,10 +82,8 @@ int lxb_check_shape(lua_State *L, int idx, const char *fn, int64_t *shape);
 int64_t lxb_check_int(lua_State *L, int idx, const char *fn, const char *what);
 /* 1-based (negative from the end) axis -> 0-based; raises when out of range. */
 int lxb_axis(lua_State *L, int idx, int ndim, const char *fn);
-/* Whether the integer v is a value of the integer dtype d (1 for others). */
-int lxb_int64_fits(lx_dtype d, int64_t v);
 /* Raises "fn: the number N [at where] does not fit dtype D" when the Lua
-** number at idx is integral and outside the integer dtype d's range. */
+** number at idx is outside the integer dtype d's range (lx_dtype_holds). */
 void lxb_check_number_fits(lua_State *L, int idx, lx_dtype d, const char *fn,
                            const char *where);
 /* The string at idx; raises "fn: <what> must be a string, got T" otherwise

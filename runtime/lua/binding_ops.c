@@ -137,7 +137,7 @@ lx_status lxb_binary_number(lua_State *L, lx_binary_op op, lx_array *a, int idx,
   ** scalar of the array's dtype, which is what the weak rule gives it. */
   if (lxb_isinteger(L, idx) && lx_dtype_is_integer(d)) {
     int64_t v = (int64_t)lua_tointeger(L, idx);
-    if (!lxb_int64_fits(d, v))
+    if (!lx_dtype_holds_int64(d, v))
       return lx_set_error(LX_ERR_ARGUMENT, "%s: the number %lld does not fit the array's "
                           "dtype %s", lx_binary_op_name(op), (long long)v, lx_dtype_name(d));
     lx_array *s = NULL;
