@@ -68,6 +68,14 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
   lunox_shader(where_${bytes} where.comp -DELEM_BYTES=${bytes})
   lunox_shader(fill_${bytes} fill.comp -DELEM_BYTES=${bytes})
 endforeach()
+# Reductions (every dtype: bool and uint8 for max/min/arg ops) and matrix
+# products (bool is refused by the core); runtime/vulkan/vk_reduce_matmul.c.
+foreach(dt IN LISTS LUNOX_SHADER_DTYPES)
+  lunox_shader(reduce_${dt} reduce.comp -DIN=${dt} -DIN_DT=DT_${dt})
+  if(NOT dt STREQUAL "bool")
+    lunox_shader(matmul_${dt} matmul.comp -DIN=${dt} -DIN_DT=DT_${dt})
+  endif()
+endforeach()
 
 # Module names are plain tokens: pass them comma-separated so no list
 # separator has to survive the command line.

@@ -170,6 +170,10 @@
 #endif
 
 // ------------------------------------------------------- push constants
+// Families with their own push constants and main() (reduce.comp,
+// matmul.comp) define LX_OWN_KERNEL and take only the dtype tables,
+// extensions, workgroup size and codecs from this file.
+#ifndef LX_OWN_KERNEL
 // 128 bytes, the same for every elementwise variant (the host's layout).
 layout(push_constant, std430) uniform Push {
   uint n;          // number of elements (< 2^31: positions are 32-bit ints)
@@ -180,6 +184,7 @@ layout(push_constant, std430) uniform Push {
   uvec4 offset;    // element offset of element 0, per operand
   uvec4 param;     // fill: value bits, low word in x, high in y
 } pc;
+#endif
 
 // 256 unless the host specialises it (constant 0).
 layout(local_size_x = 256, local_size_x_id = 0) in;
@@ -233,6 +238,7 @@ uint lx_f2bf(uint u) {
 }
 
 // ----------------------------------------------------------- index math
+#ifndef LX_OWN_KERNEL
 void element(ivec4 pos);
 
 #ifndef LX_OPERANDS
@@ -276,3 +282,4 @@ void main() {
     element(pos);
   }
 }
+#endif // LX_OWN_KERNEL

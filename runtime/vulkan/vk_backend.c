@@ -3,6 +3,7 @@
 ** arena, host transfers, and ops translated into kernel dispatches.
 */
 #include "vk_device.h"
+#include "vk_reduce_matmul.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,13 +257,8 @@ static lx_status run_op(lx_vk_device *d, const lx_op *op) {
       return dispatch(d, LX_VK_FILL, size_index(op->out->dtype), 0, 0, op, 1, "full", param);
     }
     case LX_OP_ARANGE: return run_arange(d, op);
-    case LX_OP_REDUCE:
-      return lx_set_error(LX_ERR_DEVICE, "%s: reductions are not implemented on the Vulkan "
-                          "backend yet (move the array to the CPU with a:to(\"cpu\"))",
-                          lx_reduce_op_name(op->code));
-    case LX_OP_MATMUL:
-      return lx_set_error(LX_ERR_DEVICE, "matmul: not implemented on the Vulkan backend yet "
-                          "(move the arrays to the CPU with a:to(\"cpu\"))");
+    case LX_OP_REDUCE: return lx_vk_run_reduce(d, op);
+    case LX_OP_MATMUL: return lx_vk_run_matmul(d, op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown op kind %d", (int)op->kind);
 }
