@@ -4,7 +4,7 @@
 **
 ** Names: unary_<dt>, not_<dt>, binary_<dt>, compare_<dt>, convert_<src>_<dst>
 ** (dt: f32 f64 f16 bf16 i32 i64 u8 u32 bool), where_<bytes>, fill_<bytes>
-** (bytes: 1 2 4 8).
+** (bytes: 1 2 4 8), reduce_<dt>, matmul_<dt> (every dt but bool).
 */
 #ifndef LX_VK_SPIRV_H
 #define LX_VK_SPIRV_H
