@@ -6,101 +6,12 @@
 -- validation layer watches every call, and any message fails the last test.
 local lx = require("lunox")
 
-local function vulkan_device()
-  for _, d in ipairs(lx.devices()) do
-    if d.kind == "vulkan" then return d end
-  end
-  return nil
-end
+local V = require("spec.support.vulkan_helpers")
+if V.skip_without_device("vulkan parity", describe, it, pending) then return end
 
-local vk = vulkan_device()
-if not vk then
-  describe("vulkan parity", function()
-    it("needs a Vulkan device", function()
-      pending("no Vulkan device: " .. tostring(lx.devices().unavailable.vulkan))
-    end)
-  end)
-  return
-end
-
-local DTYPES = { "float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8",
-  "uint32", "bool" }
-local FLOATS = { float32 = true, float64 = true, float16 = true, bfloat16 = true }
-local SIGNED = { int32 = true, int64 = true }
--- NMSE thresholds: floats by precision; integers and bool must match exactly.
-local NMSE = { float32 = 1e-10, float64 = 1e-20, float16 = 1e-5, bfloat16 = 1e-4 }
-
-local function supported(dtype)
-  if dtype == "float16" or dtype == "bfloat16" then return vk.float16 end
-  if dtype == "int64" then return vk.int64 end
-  if dtype == "float64" then return vk.float64 end
-  return true
-end
-
--- Deterministic values for a dtype (a small LCG, so no PRNG is needed).
-local function values(n, dtype, seed, positive)
-  local out, state = {}, seed * 7919 + 17
-  for i = 1, n do
-    state = (state * 1103515245 + 12345) % 2147483648
-    local u = state / 2147483648 -- [0, 1)
-    if dtype == "bool" then
-      out[i] = u < 0.5
-    elseif FLOATS[dtype] then
-      out[i] = positive and (0.25 + 3 * u) or (6 * u - 3)
-    elseif SIGNED[dtype] and not positive then
-      out[i] = math.floor(100 * u) - 50
-    else
-      out[i] = math.floor(100 * u)
-    end
-  end
-  return out
-end
-
-local function size_of(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
-end
-
--- A CPU array of `shape` and `dtype`.
-local function make(shape, dtype, seed, positive)
-  local flat = values(size_of(shape), dtype, seed, positive)
-  local a = lx.array(#flat > 0 and flat or {}, dtype)
-  return a:reshape(shape)
-end
-
-local function flat_list(a)
-  local l = a:reshape({ -1 }):tolist()
-  return type(l) == "table" and l or { l }
-end
-
--- Compares a CPU result with a Vulkan one (moved back to the CPU).
-local function assert_parity(cpu, gpu, what)
-  assert.are.equal("vulkan:0", gpu.device, what)
-  local back = gpu:to("cpu")
-  assert.are.same(cpu.shape, back.shape, what .. ": shape")
-  assert.are.equal(cpu.dtype, back.dtype, what .. ": dtype")
-  local x, y = flat_list(cpu), flat_list(back)
-  if not FLOATS[cpu.dtype] then
-    assert.are.same(x, y, what)
-    return
-  end
-  local err, norm = 0, 0
-  for i = 1, #x do
-    local p, q = x[i], y[i]
-    if p ~= p or q ~= q then
-      assert.is_true(p ~= p and q ~= q, what .. ": NaN at " .. i .. " on one backend only")
-    elseif p == math.huge or p == -math.huge or q == math.huge or q == -math.huge then
-      assert.are.equal(p, q, what .. ": infinity at " .. i)
-    else
-      err = err + (p - q) ^ 2
-      norm = norm + p ^ 2
-    end
-  end
-  local nmse = err / math.max(norm, 1e-30)
-  assert.is_true(nmse <= NMSE[cpu.dtype],
-    string.format("%s: NMSE %.3g above %.3g", what, nmse, NMSE[cpu.dtype]))
-end
+local vk = V.device()
+local DTYPES, FLOATS = V.DTYPES, V.FLOATS
+local supported, make, assert_parity = V.supported, V.make, V.assert_parity
 
 -- Operands: shapes and views, as functions of (dtype, seed, positive).
 local CASES = {
@@ -264,9 +175,5 @@ describe("vulkan backend behaviour", function()
 end)
 
 describe("vulkan validation layer", function()
-  it("reported nothing during this file", function()
-    lx.sync()
-    local count, last = lx.vulkan_validation()
-    assert.are.equal(0, count, "validation message: " .. tostring(last))
-  end)
+  it("reported nothing during this file", V.assert_validation_silent)
 end)

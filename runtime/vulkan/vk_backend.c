@@ -109,8 +109,7 @@ static lx_status vk_sync(lx_device *dev) {
 
 /* ------------------------------------------------------------ dispatch */
 
-/* Whether the device can hold and move this dtype. */
-static lx_status check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
+lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
   const lx_vk_physical *p = d->phys;
   const char *need = NULL;
   if ((t == LX_FLOAT16 || t == LX_BFLOAT16) && !p->float16) need = "16-bit storage";
@@ -188,7 +187,7 @@ static lx_status dispatch(lx_vk_device *d, lx_vk_family family, int a, int b, in
                           const lx_op *op, int nops, const char *fn, const uint32_t *param) {
   const lx_array *ops[4] = {op->out, op->in[0], op->in[1], op->in[2]};
   for (int k = 0; k < nops; k++) {
-    lx_status st = check_dtype(d, ops[k]->dtype, fn);
+    lx_status st = lx_vk_check_dtype(d, ops[k]->dtype, fn);
     if (st != LX_OK) return st;
   }
   lx_vk_push pc;

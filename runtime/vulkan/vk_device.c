@@ -22,18 +22,6 @@ static lx_status vk_fail(const char *what, VkResult r) {
                       "vulkan: %s failed: %s", what, lx_vk_result_name(r));
 }
 
-static bool device_has_extension(VkPhysicalDevice pd, const char *name) {
-  uint32_t n = 0;
-  if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS) return false;
-  VkExtensionProperties *props = calloc(n ? n : 1, sizeof *props);
-  if (!props) return false;
-  bool found = false;
-  if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) == VK_SUCCESS)
-    for (uint32_t i = 0; i < n && !found; i++) found = strcmp(props[i].extensionName, name) == 0;
-  free(props);
-  return found;
-}
-
 /* ~/.cache/lunox/pipelines-<vendor>-<device>.bin ($XDG_CACHE_HOME honoured).
 ** The driver checks the cache header (vendor, device, driver UUID) and
 ** ignores data from another driver, so a stale file is harmless. */
@@ -133,7 +121,7 @@ static lx_status create_logical(lx_vk_device *d) {
     if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) family = (int)i;
   if (family < 0)
     return lx_set_error(LX_ERR_DEVICE, "vulkan: %s has no compute queue", p->name);
-  if (!device_has_extension(p->handle, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME))
+  if (!lx_vk_has_device_extension(p->handle, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME))
     return lx_set_error(LX_ERR_DEVICE, "vulkan: %s lacks VK_KHR_push_descriptor, which lunox "
                         "needs", p->name);
   d->queue_family = (uint32_t)family;

@@ -138,6 +138,16 @@ typedef enum lx_vk_family {
 lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
                          VkPipeline *out);
 void lx_vk_pipeline_cache_save(lx_vk_device *d);
+#define LX_VK_MAX_SPEC 8
+/* Compiles embedded module `name` into *slot, with specialization constants
+** 0..n-1 set to spec[0..n-1] (0: workgroup size, 1: op code, 2...: the
+** family's own), in the device's pipeline cache. */
+lx_status lx_vk_make_pipeline(lx_vk_device *d, const char *name, const int32_t *spec, int n,
+                              VkPipeline *slot);
+
+/* vk_backend.c: whether the device can hold and move arrays of dtype t
+** (16/8-bit storage, Int64, Float64); a clear error naming `fn` if not. */
+lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn);
 
 extern const lx_backend lx_vulkan_backend;
 

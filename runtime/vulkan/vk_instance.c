@@ -67,7 +67,7 @@ static bool has_layer(const char *name) {
   return found;
 }
 
-static bool has_device_extension(VkPhysicalDevice pd, const char *name) {
+bool lx_vk_has_device_extension(VkPhysicalDevice pd, const char *name) {
   uint32_t n = 0;
   if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
   VkExtensionProperties *props = calloc(n, sizeof *props);
@@ -110,8 +110,8 @@ static void describe_physical(VkPhysicalDevice pd, lx_vk_physical *d) {
   d->float64 = features.features.shaderFloat64;
   d->float16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
   d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
-  d->coopmat = has_device_extension(pd, "VK_KHR_cooperative_matrix");
-  d->bfloat16 = has_device_extension(pd, "VK_KHR_shader_bfloat16");
+  d->coopmat = lx_vk_has_device_extension(pd, "VK_KHR_cooperative_matrix");
+  d->bfloat16 = lx_vk_has_device_extension(pd, "VK_KHR_shader_bfloat16");
 
   VkPhysicalDeviceMemoryProperties mem;
   vkGetPhysicalDeviceMemoryProperties(pd, &mem);

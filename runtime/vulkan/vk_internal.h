@@ -43,5 +43,6 @@ VkInstance lx_vk_instance(void);
 uint64_t lx_vk_validation_count(void);
 const char *lx_vk_validation_last(void);
 const char *lx_vk_result_name(VkResult r);
+bool lx_vk_has_device_extension(VkPhysicalDevice pd, const char *name);
 
 #endif

@@ -45,14 +45,10 @@ static VkPipeline *slot_for(lx_vk_device *d, lx_vk_family f, int a, int b, int o
   return NULL;
 }
 
-lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
-                         VkPipeline *out) {
-  char name[64];
-  if (op < 0 || op >= LX_VK_OPS)
-    return lx_set_error(LX_ERR_INTERNAL, "vulkan: op code %d out of range", op);
-  VkPipeline *slot = slot_for(d, family, a, b, op, name, sizeof name);
-  if (!slot) return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown kernel family %d", family);
-  if (*slot) { *out = *slot; return LX_OK; }
+lx_status lx_vk_make_pipeline(lx_vk_device *d, const char *name, const int32_t *spec, int n,
+                              VkPipeline *slot) {
+  if (n < 0 || n > LX_VK_MAX_SPEC)
+    return lx_set_error(LX_ERR_INTERNAL, "vulkan: %d specialization constants", n);
   const lx_spirv *spv = lx_spirv_find(name);
   if (!spv)
     return lx_set_error(LX_ERR_INTERNAL, "vulkan: shader '%s' is missing from this build", name);
@@ -63,15 +59,16 @@ lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int
   if (r != VK_SUCCESS)
     return lx_set_error(LX_ERR_DEVICE, "vulkan: shader '%s' was rejected: %s", name,
                         lx_vk_result_name(r));
-  int32_t spec_values[2] = {(int32_t)d->workgroup_size, op};
-  VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {1, 4, 4}};
-  VkSpecializationInfo spec = {.mapEntryCount = 2, .pMapEntries = entries,
-                               .dataSize = sizeof spec_values, .pData = spec_values};
+  VkSpecializationMapEntry entries[LX_VK_MAX_SPEC];
+  for (int i = 0; i < n; i++)
+    entries[i] = (VkSpecializationMapEntry){(uint32_t)i, (uint32_t)(4 * i), 4};
+  VkSpecializationInfo si = {.mapEntryCount = (uint32_t)n, .pMapEntries = entries,
+                             .dataSize = (size_t)n * 4, .pData = spec};
   VkComputePipelineCreateInfo pci = {
     .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
     .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
               .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = module, .pName = "main",
-              .pSpecializationInfo = &spec},
+              .pSpecializationInfo = &si},
     .layout = d->pipeline_layout};
   r = vkCreateComputePipelines(d->device, d->cache, 1, &pci, NULL, slot);
   vkDestroyShaderModule(d->device, module, NULL);
@@ -81,6 +78,20 @@ lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int
                         lx_vk_result_name(r));
   }
   d->cache_dirty = true;
+  return LX_OK;
+}
+
+lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
+                         VkPipeline *out) {
+  char name[64];
+  if (op < 0 || op >= LX_VK_OPS)
+    return lx_set_error(LX_ERR_INTERNAL, "vulkan: op code %d out of range", op);
+  VkPipeline *slot = slot_for(d, family, a, b, op, name, sizeof name);
+  if (!slot) return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown kernel family %d", family);
+  if (*slot) { *out = *slot; return LX_OK; }
+  int32_t spec[2] = {(int32_t)d->workgroup_size, op};
+  lx_status st = lx_vk_make_pipeline(d, name, spec, 2, slot);
+  if (st != LX_OK) return st;
   *out = *slot;
   return LX_OK;
 }

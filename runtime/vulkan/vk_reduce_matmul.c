@@ -16,7 +16,6 @@
 ** below 2^31.
 */
 #include "vk_reduce_matmul.h"
-#include "vk_spirv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,57 +64,7 @@ static rm_pipelines *table_for(const lx_vk_device *d) {
   return t;
 }
 
-/* Compiles module `name` into *slot with specialization constants 0..n-1
-** set to spec[0..n-1] (0: workgroup size, 1: op code, 2...: the family's). */
-static lx_status make_pipeline(lx_vk_device *d, const char *name, const int32_t *spec, int n,
-                               VkPipeline *slot) {
-  const lx_spirv *spv = lx_spirv_find(name);
-  if (!spv)
-    return lx_set_error(LX_ERR_INTERNAL, "vulkan: shader '%s' is missing from this build", name);
-  VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                  .codeSize = spv->size_bytes, .pCode = spv->code};
-  VkShaderModule module;
-  VkResult r = vkCreateShaderModule(d->device, &mci, NULL, &module);
-  if (r != VK_SUCCESS)
-    return lx_set_error(LX_ERR_DEVICE, "vulkan: shader '%s' was rejected: %s", name,
-                        lx_vk_result_name(r));
-  VkSpecializationMapEntry entries[4];
-  for (int i = 0; i < n; i++)
-    entries[i] = (VkSpecializationMapEntry){(uint32_t)i, (uint32_t)(4 * i), 4};
-  VkSpecializationInfo si = {.mapEntryCount = (uint32_t)n, .pMapEntries = entries,
-                             .dataSize = (size_t)n * 4, .pData = spec};
-  VkComputePipelineCreateInfo pci = {
-    .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-    .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-              .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = module, .pName = "main",
-              .pSpecializationInfo = &si},
-    .layout = d->pipeline_layout};
-  r = vkCreateComputePipelines(d->device, d->cache, 1, &pci, NULL, slot);
-  vkDestroyShaderModule(d->device, module, NULL);
-  if (r != VK_SUCCESS) {
-    *slot = VK_NULL_HANDLE;
-    return lx_set_error(LX_ERR_DEVICE, "vulkan: pipeline for shader '%s' failed: %s", name,
-                        lx_vk_result_name(r));
-  }
-  d->cache_dirty = true;
-  return LX_OK;
-}
-
 /* ---------------------------------------------------------------- common */
-
-/* Whether the device can run this family's module for dtype t: each module
-** declares what its dtype needs (16/8-bit storage, Int64, Float64). */
-static lx_status check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
-  const lx_vk_physical *p = d->phys;
-  const char *need = NULL;
-  if ((t == LX_FLOAT16 || t == LX_BFLOAT16) && !p->float16) need = "16-bit storage";
-  else if ((t == LX_UINT8 || t == LX_BOOL) && !p->int8_storage) need = "8-bit storage";
-  else if (t == LX_INT64 && !p->int64) need = "64-bit integers in shaders";
-  else if (t == LX_FLOAT64 && !p->float64) need = "float64 in shaders";
-  if (!need) return LX_OK;
-  return lx_set_error(LX_ERR_DTYPE, "%s: %s arrays need %s, which %s lacks", fn,
-                      lx_dtype_name(t), need, p->name);
-}
 
 /* Largest power of two <= n (n >= 1). */
 static uint32_t floor_pow2(uint32_t n) {
@@ -364,7 +313,7 @@ lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op) {
     return lx_set_error(LX_ERR_INTERNAL, "%s of %s into %s is not a vulkan kernel", fn,
                         lx_dtype_name(x->dtype), lx_dtype_name(o->dtype));
   if (o->size == 0) return LX_OK;
-  lx_status st = check_dtype(d, x->dtype, fn);
+  lx_status st = lx_vk_check_dtype(d, x->dtype, fn);
   if (st != LX_OK) return st;
 
   /* Kept axes (one output each, in output order) and reduced axes, size-1
@@ -407,7 +356,7 @@ lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op) {
     char name[32];
     snprintf(name, sizeof name, "reduce_%s", dtype_tokens[x->dtype]);
     int32_t spec[2] = {(int32_t)wg, code};
-    if ((st = make_pipeline(d, name, spec, 2, slot)) != LX_OK) return st;
+    if ((st = lx_vk_make_pipeline(d, name, spec, 2, slot)) != LX_OK) return st;
   }
 
   rd_push pc;
@@ -464,7 +413,7 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
     return lx_set_error(LX_ERR_INTERNAL, "matmul: operands do not match the vulkan kernel's "
                         "contract");
   if (C->size == 0) return LX_OK;
-  lx_status st = check_dtype(d, C->dtype, "matmul");
+  lx_status st = lx_vk_check_dtype(d, C->dtype, "matmul");
   if (st != LX_OK) return st;
   int64_t M = C->shape[nd - 2], N = C->shape[nd - 1], K = A->shape[nd - 1];
   /* The kernel writes C row-major, batch after batch. */
@@ -512,7 +461,7 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
     snprintf(name, sizeof name, "matmul_%s", dtype_tokens[C->dtype]);
     uint32_t acc_bytes = C->dtype == LX_FLOAT64 || C->dtype == LX_INT64 ? 8 : 4;
     int32_t spec[3] = {(int32_t)wg, 0, (int32_t)(MATMUL_TILE_K_BYTES / acc_bytes)};
-    if ((st = make_pipeline(d, name, spec, 3, slot)) != LX_OK) return st;
+    if ((st = lx_vk_make_pipeline(d, name, spec, 3, slot)) != LX_OK) return st;
   }
 
   mm_push pc;
