@@ -42,9 +42,14 @@ lx_status lx_vk_arena_init(lx_vk_device *d) {
   const VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   int uma = find_type(&mp, local | mapped);
+  /* LUNOX_VULKAN_STAGING=1 takes the staging path even where device memory
+  ** is mappable, so machines without a discrete GPU (lavapipe) test it. */
+  const char *force = getenv("LUNOX_VULKAN_STAGING");
+  bool staging_only = force && *force && strcmp(force, "0") != 0;
   /* A small host-visible device heap (the 256 MiB BAR window without
   ** ReBAR) is not worth it for arrays. */
-  if (uma >= 0 && mp.memoryHeaps[mp.memoryTypes[uma].heapIndex].size * 2 >= largest_local) {
+  if (!staging_only && uma >= 0 &&
+      mp.memoryHeaps[mp.memoryTypes[uma].heapIndex].size * 2 >= largest_local) {
     ar->memory_type = (uint32_t)uma;
     ar->host_visible = true;
   } else {
