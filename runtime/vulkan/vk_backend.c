@@ -77,7 +77,7 @@ static lx_status vk_download(lx_device *dev, void *handle, size_t offset, void *
   pthread_mutex_lock(&d->lock);
   /* Host reads wait for just the batch that last wrote this buffer. */
   lx_status st = lx_vk_wait(d, a->last_write);
-  if (st == LX_OK && d->arena.host_visible) {
+  if (st == LX_OK && d->arena.host_readable) {
     memcpy(dst, (char *)a->block->mapped + a->offset + offset, nbytes);
   } else if (st == LX_OK) {
     st = lx_vk_staging_reserve(d, nbytes);

@@ -38,7 +38,12 @@ typedef struct lx_vk_alloc {
 
 typedef struct lx_vk_arena {
   uint32_t memory_type;
-  bool host_visible; /* blocks are mapped: uploads/downloads need no staging */
+  bool host_visible; /* blocks are mapped: uploads need no staging */
+  /* Mapped and host-cached, so the CPU reads it fast. Mapped device memory
+  ** of a discrete GPU (ReBAR) is write-combined and uncached: reading it
+  ** from the CPU is orders of magnitude slower than a GPU copy into cached
+  ** staging memory, so downloads take the staging path there. */
+  bool host_readable;
   VkDeviceSize block_size, alignment;
   lx_vk_block **blocks;
   int nblocks, cap;

@@ -52,6 +52,8 @@ lx_status lx_vk_arena_init(lx_vk_device *d) {
       mp.memoryHeaps[mp.memoryTypes[uma].heapIndex].size * 2 >= largest_local) {
     ar->memory_type = (uint32_t)uma;
     ar->host_visible = true;
+    ar->host_readable =
+        (mp.memoryTypes[uma].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) != 0;
   } else {
     int t = find_type(&mp, local);
     if (t < 0) t = find_type(&mp, 0);
