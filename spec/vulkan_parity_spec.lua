@@ -149,6 +149,16 @@ describe("vulkan backend behaviour", function()
     assert.are.same(lx.full({ 64 }, 600):tolist(), x:tolist())
   end)
 
+  it("queues uploads behind compute without losing data", function()
+    -- Under LUNOX_VULKAN_STAGING=1 (the staging run of this file) uploads go
+    -- through the upload ring: 70 MiB in 1 MiB slices wraps its 64 MiB.
+    local n = 262144
+    local acc = lx.zeros({ n }, { device = "vulkan" })
+    for i = 1, 70 do acc = acc + lx.full({ n }, i):to("vulkan") end
+    assert.are.equal(70 * 71 / 2, acc[1]:item())
+    assert.are.equal(70 * 71 / 2, acc[-1]:item())
+  end)
+
   it("refuses arrays on different devices", function()
     local ok, err = pcall(function() return lx.ones({ 2 }) + lx.ones({ 2 }):to("vulkan") end)
     assert.is_false(ok)

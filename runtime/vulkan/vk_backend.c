@@ -52,6 +52,10 @@ static lx_status upload_locked(lx_vk_device *d, lx_vk_alloc *a, size_t offset, c
     memcpy((char *)a->block->mapped + a->offset + offset, src, nbytes);
     return LX_OK;
   }
+  /* Queued behind the work already recorded, without waiting for it. */
+  st = lx_vk_ring_upload(d, a, offset, src, nbytes);
+  if (st != LX_ERR_ARGUMENT) return st;
+  /* Too large for the ring: through the staging buffer, synchronously. */
   if ((st = lx_vk_staging_reserve(d, nbytes)) != LX_OK) return st;
   memcpy(d->arena.staging_mapped, src, nbytes);
   st = lx_vk_record_copy(d, d->arena.staging_buffer, 0, a->block->buffer, a->offset + offset,

@@ -49,7 +49,17 @@ typedef struct lx_vk_arena {
   int nblocks, cap;
   /* Freed while the GPU may still use them, oldest first. */
   lx_vk_alloc *deferred, *deferred_tail;
-  /* Staging for devices whose arena memory is not host-visible. */
+  /* Upload ring (devices whose arena memory is not mapped): an upload
+  ** copies into a slice and queues a GPU copy without waiting, so it
+  ** overlaps the compute already queued; a slice is reused once the batch
+  ** that copied from it has completed. */
+  VkDeviceMemory ring_memory;
+  VkBuffer ring_buffer;
+  VkDeviceSize ring_size, ring_head;
+  void *ring_mapped;
+  struct { VkDeviceSize start, end; uint64_t serial; } ring_busy[64];
+  int ring_first, ring_count; /* a FIFO of slices in flight */
+  /* Staging for downloads, and for uploads too large for the ring. */
   VkDeviceMemory staging_memory;
   VkBuffer staging_buffer;
   VkDeviceSize staging_size;
@@ -117,6 +127,11 @@ void lx_vk_alloc_free(lx_vk_device *d, lx_vk_alloc *a);
 /* Frees deferred allocations whose work has completed. */
 void lx_vk_arena_collect(lx_vk_device *d);
 lx_status lx_vk_staging_reserve(lx_vk_device *d, VkDeviceSize size);
+/* Queues an upload of `size` bytes into `a` at `offset` through the ring;
+** returns LX_ERR_ARGUMENT without doing anything when it does not fit the
+** ring (the caller then uploads synchronously). */
+lx_status lx_vk_ring_upload(lx_vk_device *d, lx_vk_alloc *a, VkDeviceSize offset,
+                            const void *src, VkDeviceSize size);
 
 /* vk_stream.c */
 lx_status lx_vk_stream_init(lx_vk_device *d);

@@ -279,3 +279,56 @@ lx_status lx_vk_staging_reserve(lx_vk_device *d, VkDeviceSize size) {
   if (st == LX_OK) ar->staging_size = want;
   return st;
 }
+
+#define RING_SIZE ((VkDeviceSize)64 << 20)
+#define RING_SLOTS 64
+
+/* Waits until no queued copy reads [start, end) of the ring and a slot is
+** free. Slices are taken in ring order, so waiting for the oldest one in
+** flight is always the way forward. */
+static lx_status ring_make_room(lx_vk_device *d, VkDeviceSize start, VkDeviceSize end) {
+  lx_vk_arena *ar = &d->arena;
+  for (;;) {
+    lx_status st = lx_vk_poll(d);
+    if (st != LX_OK) return st;
+    while (ar->ring_count > 0 && ar->ring_busy[ar->ring_first].serial <= d->stream.completed) {
+      ar->ring_first = (ar->ring_first + 1) % RING_SLOTS;
+      ar->ring_count--;
+    }
+    bool blocked = ar->ring_count == RING_SLOTS;
+    for (int k = 0; k < ar->ring_count && !blocked; k++) {
+      int j = (ar->ring_first + k) % RING_SLOTS;
+      blocked = ar->ring_busy[j].start < end && start < ar->ring_busy[j].end;
+    }
+    if (!blocked) return LX_OK;
+    if ((st = lx_vk_wait(d, ar->ring_busy[ar->ring_first].serial)) != LX_OK) return st;
+  }
+}
+
+lx_status lx_vk_ring_upload(lx_vk_device *d, lx_vk_alloc *a, VkDeviceSize offset,
+                            const void *src, VkDeviceSize size) {
+  lx_vk_arena *ar = &d->arena;
+  if (size > RING_SIZE / 4) return LX_ERR_ARGUMENT;
+  if (!ar->ring_buffer) {
+    lx_status st = new_buffer(d, ar->staging_type, RING_SIZE, true, &ar->ring_memory,
+                              &ar->ring_buffer, &ar->ring_mapped);
+    if (st != LX_OK) return st;
+    ar->ring_size = RING_SIZE;
+  }
+  /* Copies need 4-byte aligned offsets and sizes are padded by the arena. */
+  VkDeviceSize start = (ar->ring_head + 15) & ~(VkDeviceSize)15;
+  if (start + size > ar->ring_size) start = 0;
+  lx_status st = ring_make_room(d, start, start + size);
+  if (st != LX_OK) return st;
+  memcpy((char *)ar->ring_mapped + start, src, (size_t)size);
+  st = lx_vk_record_copy(d, ar->ring_buffer, start, a->block->buffer, a->offset + offset, size,
+                         NULL, a);
+  if (st != LX_OK) return st;
+  int slot = (ar->ring_first + ar->ring_count) % RING_SLOTS;
+  ar->ring_busy[slot].start = start;
+  ar->ring_busy[slot].end = start + size;
+  ar->ring_busy[slot].serial = a->last_write; /* the batch holding the copy */
+  ar->ring_count++;
+  ar->ring_head = start + size;
+  return LX_OK;
+}
