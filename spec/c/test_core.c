@@ -4,24 +4,13 @@
 ** elementwise ops, and error reporting (per thread, no crash on bad input).
 */
 #include "lunox.h"
+#include "check.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (cond) passed++;                                     \
-    else {                                                  \
-      failed++;                                             \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);           \
-      printf(__VA_ARGS__);                                  \
-      printf("\n");                                         \
-    }                                                       \
-  } while (0)
 
 static void test_dtypes(void) {
   lx_dtype d;
@@ -68,7 +57,7 @@ static void test_half_conversions(void) {
     if (f != f) continue;
     if (lx_float_to_half(f) != h) { CHECK(0, "half round trip %04x", h); break; }
   }
-  passed++;
+  check_pass();
   /* The float32 kernel path and the one-rounding double path agree. */
   int disagree = 0;
   for (uint64_t bits = 0; bits < 0x100000000ull; bits += 4099) {
@@ -230,6 +219,5 @@ int main(void) {
   test_views_and_ops();
   test_block_reuse();
   test_errors_per_thread();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_summary();
 }

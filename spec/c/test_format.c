@@ -10,19 +10,15 @@
 ** NumPy versions differ, the comment says how the string was derived.
 */
 #include "lunox.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
 static void report(const char *name, bool ok, const char *want, const char *got) {
-  if (ok) { passed++; return; }
-  failed++;
-  printf("FAIL %s\n--- expected:\n%s\n--- got:\n%s\n---\n", name, want,
-         got ? got : "(null)");
+  CHECK(ok, "%s\n--- expected:\n%s\n--- got:\n%s\n---", name, want, got ? got : "(null)");
 }
 
 /* An array of `dtype` from doubles (each value converted like astype). */
@@ -361,6 +357,5 @@ int main(void) {
   test_summary();
   test_options();
   test_short_repr();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_summary();
 }

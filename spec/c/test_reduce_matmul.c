@@ -5,31 +5,18 @@
 ** any check fails.
 */
 #include "lunox.h"
+#include "check.h"
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) {
-  if (ok) { passed++; return; }
-  failed++;
-  va_list ap;
-  va_start(ap, fmt);
-  printf("FAIL: ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-}
-
 /* A call that must succeed; records a failure with the runtime's message. */
 static bool ok_call(lx_status st, const char *what) {
   if (st == LX_OK) return true;
-  check(false, "%s: status %d: %s", what, (int)st, lx_last_error());
+  CHECK(false, "%s: status %d: %s", what, (int)st, lx_last_error());
   return false;
 }
 
@@ -57,7 +44,7 @@ static lx_array *make(lx_dtype dt, int nd, const int64_t *shape, const double *v
   int64_t n = shape_size(nd, shape);
   size_t item = lx_dtype_size(dt);
   unsigned char *buf = malloc((size_t)(n ? n : 1) * item);
-  if (!buf) { check(false, "test: out of memory"); return NULL; }
+  if (!buf) { CHECK(false, "test: out of memory"); return NULL; }
   for (int64_t i = 0; i < n; i++) {
     if (lx_dtype_is_float(dt)) lx_store_double(dt, v[i], buf + i * item);
     else lx_store_int64(dt, (int64_t)v[i], buf + i * item);
@@ -155,7 +142,7 @@ static lx_array *make_view(lx_array *base, const double *vals, int nd, const int
   const int64_t *got = lx_array_shape(t);
   bool same = lx_array_ndim(t) == nd;
   for (int d = 0; same && d < nd; d++) same = got[d] == vshape[d];
-  check(same, "view shape %s", shape_str(nd, vshape, sb, sizeof sb));
+  CHECK(same, "view shape %s", shape_str(nd, vshape, sb, sizeof sb));
   return t;
 }
 
@@ -254,12 +241,12 @@ static void check_reduce(const char *what, lx_array *x, const double *vals, lx_r
     if (!((m >> d) & 1)) eshape[en++] = shape[d];
     else if (keepdims) eshape[en++] = 1;
   }
-  check(lx_array_dtype(r) == rdt, "%s: dtype %s, want %s", label,
+  CHECK(lx_array_dtype(r) == rdt, "%s: dtype %s, want %s", label,
         lx_dtype_name(lx_array_dtype(r)), lx_dtype_name(rdt));
   bool shape_ok = lx_array_ndim(r) == en;
   for (int d = 0; shape_ok && d < en; d++) shape_ok = lx_array_shape(r)[d] == eshape[d];
   char sb2[64];
-  check(shape_ok, "%s: shape %s, want %s", label,
+  CHECK(shape_ok, "%s: shape %s, want %s", label,
         shape_str(lx_array_ndim(r), lx_array_shape(r), sb, sizeof sb),
         shape_str(en, eshape, sb2, sizeof sb2));
   if (shape_ok && read_all(r, got, NULL) == on) {
@@ -267,11 +254,11 @@ static void check_reduce(const char *what, lx_array *x, const double *vals, lx_r
     for (int64_t o = 0; o < on; o++) {
       double w = in_dtype(rdt, want[o]);
       if (!same_value(got[o], w, tol)) {
-        if (bad++ < 3) check(false, "%s: element %" PRId64 " is %.17g, want %.17g", label, o,
+        if (bad++ < 3) CHECK(false, "%s: element %" PRId64 " is %.17g, want %.17g", label, o,
                              got[o], w);
       }
     }
-    if (!bad) check(true, "");
+    if (!bad) check_pass();
   }
   lx_array_release(r);
 }
@@ -379,13 +366,13 @@ static void expect_reduce(const char *what, lx_array *x, lx_reduce_op op, uint64
   lx_array *r = NULL;
   if (!ok_call(lx_reduce(op, x, mask, false, &r), what)) return;
   double got[64];
-  check(lx_array_dtype(r) == want_dt, "%s: dtype %s, want %s", what,
+  CHECK(lx_array_dtype(r) == want_dt, "%s: dtype %s, want %s", what,
         lx_dtype_name(lx_array_dtype(r)), lx_dtype_name(want_dt));
   if (lx_array_size(r) != n) {
-    check(false, "%s: %" PRId64 " elements, want %d", what, lx_array_size(r), n);
+    CHECK(false, "%s: %" PRId64 " elements, want %d", what, lx_array_size(r), n);
   } else if (read_all(r, got, NULL) == n) {
     for (int i = 0; i < n; i++)
-      check(same_value(got[i], want[i], 0), "%s: element %d is %.17g, want %.17g", what, i,
+      CHECK(same_value(got[i], want[i], 0), "%s: element %d is %.17g, want %.17g", what, i,
             got[i], want[i]);
   }
   lx_array_release(r);
@@ -476,21 +463,21 @@ static void test_reduce_literals(void) {
     lx_array *r = NULL;
     int64_t iv[4] = {0};
     if (a && ok_call(lx_reduce(LX_SUM, a, 0, false, &r), "int32 sum")) {
-      check(read_all(r, NULL, iv) == 1 && iv[0] == INT32_MIN, "int32 sum wraps: %" PRId64,
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == INT32_MIN, "int32 sum wraps: %" PRId64,
             iv[0]);
       lx_array_release(r);
     }
     if (b && ok_call(lx_reduce(LX_SUM, b, 0, false, &r), "int64 sum")) {
-      check(read_all(r, NULL, iv) == 1 && iv[0] == INT64_MIN, "int64 sum wraps: %" PRId64,
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == INT64_MIN, "int64 sum wraps: %" PRId64,
             iv[0]);
       lx_array_release(r);
     }
     if (h && ok_call(lx_reduce(LX_MAX, h, 0, false, &r), "int64 max")) {
-      check(read_all(r, NULL, iv) == 1 && iv[0] == INT64_MIN + 1, "int64 max exact");
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == INT64_MIN + 1, "int64 max exact");
       lx_array_release(r);
     }
     if (h && ok_call(lx_reduce(LX_ARGMIN, h, 0, false, &r), "int64 argmin")) {
-      check(read_all(r, NULL, iv) == 1 && iv[0] == 0, "int64 argmin at INT64_MIN");
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == 0, "int64 argmin at INT64_MIN");
       lx_array_release(r);
     }
     expect_reduce("uint32 sum wraps", c, LX_SUM, 0, 1, (double[]){1}, LX_UINT32);
@@ -522,12 +509,12 @@ static void test_reduce_literals(void) {
     expect_reduce("empty axis mean", b, LX_MEAN, 2, 2, (double[]){NAN, NAN}, LX_FLOAT64);
     expect_reduce("empty leading axis sum", c, LX_SUM, 1, 3, (double[]){0, 0, 0}, LX_INT32);
     lx_array *r = NULL;
-    check(lx_reduce(LX_MAX, a, 0, false, &r) != LX_OK, "max of an empty array must fail");
+    CHECK(lx_reduce(LX_MAX, a, 0, false, &r) != LX_OK, "max of an empty array must fail");
     lx_array_release(r);
     r = NULL;
     /* max over the non-empty axis of {0,3}: an empty result, no error */
     if (ok_call(lx_reduce(LX_MAX, c, 2, false, &r), "max to an empty result"))
-      check(lx_array_size(r) == 0, "max to an empty result has size 0");
+      CHECK(lx_array_size(r) == 0, "max to an empty result has size 0");
     lx_array_release(r);
     lx_array_release(a); lx_array_release(b); lx_array_release(c); lx_array_release(d);
   }
@@ -562,7 +549,7 @@ static void test_half_exhaustive(void) {
   int64_t shape[] = {65536, 2};
   uint16_t *h = malloc(65536 * 2 * sizeof *h), *got = malloc(65536 * sizeof *got);
   lx_array *x = NULL, *r = NULL;
-  if (!h || !got) { check(false, "test: out of memory"); goto done; }
+  if (!h || !got) { CHECK(false, "test: out of memory"); goto done; }
   for (uint32_t i = 0; i < 65536; i++) h[2 * i] = h[2 * i + 1] = (uint16_t)i;
   if (!(x = make_raw(LX_FLOAT16, 2, shape, h))) goto done;
   if (!ok_call(lx_reduce(LX_MAX, x, 2, false, &r), "f16 max of pairs")) goto done;
@@ -571,9 +558,9 @@ static void test_half_exhaustive(void) {
   for (uint32_t i = 0; i < 65536; i++) {
     float want = lx_half_to_float((uint16_t)i), g = lx_half_to_float(got[i]);
     bool same = want != want ? g != g : got[i] == i;
-    if (!same && bad++ < 3) check(false, "f16 max(h, h) for h=0x%04x gave 0x%04x", i, got[i]);
+    if (!same && bad++ < 3) CHECK(false, "f16 max(h, h) for h=0x%04x gave 0x%04x", i, got[i]);
   }
-  if (!bad) check(true, "");
+  if (!bad) check_pass();
 done:
   lx_array_release(r);
   lx_array_release(x);
@@ -654,10 +641,10 @@ static void check_matmul(const char *what, lx_array *A, const double *a, lx_arra
   int64_t n = ref_matmul(an, lx_array_shape(A), a, bn, lx_array_shape(B), b, want, iwant, &on,
                          osh);
   lx_dtype dt = lx_dtype_promote(lx_array_dtype(A), lx_array_dtype(B));
-  check(lx_array_dtype(C) == dt, "%s: dtype %s", label, lx_dtype_name(lx_array_dtype(C)));
+  CHECK(lx_array_dtype(C) == dt, "%s: dtype %s", label, lx_dtype_name(lx_array_dtype(C)));
   bool shape_ok = lx_array_ndim(C) == on;
   for (int i = 0; shape_ok && i < on; i++) shape_ok = lx_array_shape(C)[i] == osh[i];
-  check(shape_ok, "%s: shape %s, want %s", label,
+  CHECK(shape_ok, "%s: shape %s, want %s", label,
         shape_str(lx_array_ndim(C), lx_array_shape(C), s1, sizeof s1),
         shape_str(on, osh, s2, sizeof s2));
   if (shape_ok && read_all(C, got, igot) == n) {
@@ -672,10 +659,10 @@ static void check_matmul(const char *what, lx_array *A, const double *a, lx_arra
         ok = igot[i] == lx_load_int64(dt, w);
       }
       if (!ok && bad++ < 3)
-        check(false, "%s: element %" PRId64 " is %.17g, want %.17g", label, i, got[i],
+        CHECK(false, "%s: element %" PRId64 " is %.17g, want %.17g", label, i, got[i],
               want[i]);
     }
-    if (!bad) check(true, "");
+    if (!bad) check_pass();
   }
   lx_array_release(C);
 }
@@ -852,21 +839,21 @@ static void test_matmul(void) {
     lx_array *C = NULL;
     int64_t iv[4] = {0};
     if (P && ok_call(lx_matmul(P, P, &C), "int32 matmul")) {
-      check(read_all(C, NULL, iv) == 1 && iv[0] == 0, "int32 65536*65536 wraps to 0");
+      CHECK(read_all(C, NULL, iv) == 1 && iv[0] == 0, "int32 65536*65536 wraps to 0");
       lx_array_release(C);
     }
     if (Q && T && ok_call(lx_matmul(Q, T, &C), "int32 matmul")) {
-      check(read_all(C, NULL, iv) == 1 && iv[0] == -2, "int32 INT32_MAX*2 wraps to -2: %" PRId64,
+      CHECK(read_all(C, NULL, iv) == 1 && iv[0] == -2, "int32 INT32_MAX*2 wraps to -2: %" PRId64,
             iv[0]);
       lx_array_release(C);
     }
     if (U && ok_call(lx_matmul(U, U, &C), "uint8 matmul")) {
-      check(read_all(C, NULL, iv) == 1 && iv[0] == 0, "uint8 16*16 wraps to 0");
+      CHECK(read_all(C, NULL, iv) == 1 && iv[0] == 0, "uint8 16*16 wraps to 0");
       lx_array_release(C);
     }
     if (UU && VV && ok_call(lx_matmul(UU, VV, &C), "uint8 matmul")) {
       /* 255*255 + 255*2 = 65535 -> 255 */
-      check(read_all(C, NULL, iv) == 1 && iv[0] == 255, "uint8 dot wraps to 255: %" PRId64,
+      CHECK(read_all(C, NULL, iv) == 1 && iv[0] == 255, "uint8 dot wraps to 255: %" PRId64,
             iv[0]);
       lx_array_release(C);
     }
@@ -884,9 +871,9 @@ static void test_matmul(void) {
         ok_call(lx_matmul(A, Bt, &C), "f16 @ bf16")) {
       double got[4];
       /* float16 and bfloat16 promote to float32 (JAX) */
-      check(lx_array_dtype(C) == LX_FLOAT32, "f16 @ bf16 dtype %s",
+      CHECK(lx_array_dtype(C) == LX_FLOAT32, "f16 @ bf16 dtype %s",
             lx_dtype_name(lx_array_dtype(C)));
-      check(read_all(C, got, NULL) == 4 && got[0] == 19 && got[1] == 22 && got[2] == 43 &&
+      CHECK(read_all(C, got, NULL) == 4 && got[0] == 19 && got[1] == 22 && got[2] == 43 &&
             got[3] == 50, "[[1,2],[3,4]] @ [[5,6],[7,8]]");
     }
     lx_array_release(C);
@@ -895,8 +882,8 @@ static void test_matmul(void) {
     if (A && Bt && ok_call(lx_astype(Bt, LX_FLOAT16, &B16), "astype") &&
         ok_call(lx_matmul(A, B16, &C), "f16 matmul")) {
       double got[4];
-      check(lx_array_dtype(C) == LX_FLOAT16, "f16 @ f16 dtype");
-      check(read_all(C, got, NULL) == 4 && got[0] == 19 && got[1] == 22 && got[2] == 43 &&
+      CHECK(lx_array_dtype(C) == LX_FLOAT16, "f16 @ f16 dtype");
+      CHECK(read_all(C, got, NULL) == 4 && got[0] == 19 && got[1] == 22 && got[2] == 43 &&
             got[3] == 50, "f16 [[1,2],[3,4]] @ [[5,6],[7,8]]");
     }
     lx_array_release(C); lx_array_release(B16);
@@ -913,7 +900,7 @@ static void test_matmul(void) {
     if (A && B && ok_call(lx_astype(A, LX_FLOAT16, &Ah), "astype") &&
         ok_call(lx_matmul(Ah, B, &C), "f16 matmul")) {
       double got[1];
-      check(read_all(C, got, NULL) == 1 && got[0] == 1 + 2 * eps,
+      CHECK(read_all(C, got, NULL) == 1 && got[0] == 1 + 2 * eps,
             "float16 sum accumulates in float32: %.17g", got[0]);
     }
     lx_array_release(C); lx_array_release(Ah); lx_array_release(A); lx_array_release(B);
@@ -926,6 +913,5 @@ int main(void) {
   test_reduce_literals();
   test_half_exhaustive();
   test_matmul();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return check_summary();
 }
