@@ -114,6 +114,12 @@ const char *lx__shape_str(int ndim, const int64_t *shape, char *buf,
 #define LX_SHAPE_STR_MAX (LX_MAX_DIMS * 21 + 3)
 
 /* shape.c */
+/* The iteration layout of operands sharing ops[0]'s shape: size-1 axes
+** dropped, and each axis merged into the previous one when every operand is
+** contiguous across the pair. Writes shape[nd] and strides[k][nd] (in
+** elements) and returns nd >= 1 (a scalar gives one axis of extent 1). */
+int lx__merge_axes(int nops, const lx_array *const *ops, int64_t *shape,
+                   int64_t (*strides)[LX_MAX_DIMS]);
 lx_status lx__broadcast_shapes(const char *fn, int na, const int64_t *sa,
                                int nb, const int64_t *sb, int *nout,
                                int64_t *out);

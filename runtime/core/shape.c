@@ -50,3 +50,29 @@ lx_status lx_broadcast_to(lx_array *a, int ndim, const int64_t *shape, lx_array 
   }
   return lx__array_view(a, ndim, shape, strides, a->offset, out);
 }
+
+int lx__merge_axes(int nops, const lx_array *const *ops, int64_t *shape,
+                   int64_t (*strides)[LX_MAX_DIMS]) {
+  const lx_array *o = ops[0];
+  int nd = 0;
+  for (int i = 0; i < o->ndim; i++) {
+    if (o->shape[i] == 1) continue;
+    bool merge = nd > 0;
+    for (int k = 0; k < nops && merge; k++)
+      merge = strides[k][nd - 1] == ops[k]->strides[i] * o->shape[i];
+    if (merge) {
+      shape[nd - 1] *= o->shape[i];
+      for (int k = 0; k < nops; k++) strides[k][nd - 1] = ops[k]->strides[i];
+      continue;
+    }
+    shape[nd] = o->shape[i];
+    for (int k = 0; k < nops; k++) strides[k][nd] = ops[k]->strides[i];
+    nd++;
+  }
+  if (nd == 0) {
+    shape[0] = 1;
+    for (int k = 0; k < nops; k++) strides[k][0] = 0;
+    nd = 1;
+  }
+  return nd;
+}

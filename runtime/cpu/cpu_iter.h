@@ -4,8 +4,8 @@
 ** The outer axes are walked with a counter; the innermost axis is handed to
 ** a loop function as (count, pointers, byte strides) so that loops over
 ** contiguous data are plain C loops the compiler vectorises. Adjacent axes
-** that are contiguous in every operand are merged first, so a contiguous
-** array of any rank is one inner loop.
+** that are contiguous in every operand are merged first (lx__merge_axes),
+** so a contiguous array of any rank is one inner loop.
 */
 #ifndef LX_CPU_ITER_H
 #define LX_CPU_ITER_H
@@ -32,38 +32,13 @@ static inline char *lx__cpu_base(const lx_array *a) {
 
 /* Operands share `ops[0]`'s shape (the output's). */
 static inline void lx__iter_init(lx_iter *it, int nops, const lx_array *const *ops) {
-  const lx_array *o = ops[0];
   it->nops = nops;
-  for (int k = 0; k < nops; k++) it->base[k] = lx__cpu_base(ops[k]);
-  int nd = 0;
-  /* Drop size-1 axes, then merge an axis into the previous one when
-  ** every operand is contiguous across the pair. */
-  for (int i = 0; i < o->ndim; i++) {
-    if (o->shape[i] == 1) continue;
-    if (nd > 0) {
-      bool merge = true;
-      for (int k = 0; k < nops && merge; k++) {
-        int64_t item = (int64_t)lx_dtype_size(ops[k]->dtype);
-        merge = it->strides[k][nd - 1] == ops[k]->strides[i] * item * o->shape[i];
-      }
-      if (merge) {
-        it->shape[nd - 1] *= o->shape[i];
-        for (int k = 0; k < nops; k++)
-          it->strides[k][nd - 1] = ops[k]->strides[i] * (int64_t)lx_dtype_size(ops[k]->dtype);
-        continue;
-      }
-    }
-    it->shape[nd] = o->shape[i];
-    for (int k = 0; k < nops; k++)
-      it->strides[k][nd] = ops[k]->strides[i] * (int64_t)lx_dtype_size(ops[k]->dtype);
-    nd++;
+  it->ndim = lx__merge_axes(nops, ops, it->shape, it->strides);
+  for (int k = 0; k < nops; k++) {
+    int64_t item = (int64_t)lx_dtype_size(ops[k]->dtype);
+    it->base[k] = lx__cpu_base(ops[k]);
+    for (int d = 0; d < it->ndim; d++) it->strides[k][d] *= item; /* to bytes */
   }
-  if (nd == 0) { /* a scalar, or all axes of size 1 */
-    it->shape[0] = 1;
-    for (int k = 0; k < nops; k++) it->strides[k][0] = 0;
-    nd = 1;
-  }
-  it->ndim = nd;
 }
 
 static inline void lx__iter_run(const lx_iter *it, lx_loop_fn fn, void *ctx) {

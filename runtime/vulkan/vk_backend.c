@@ -125,35 +125,13 @@ lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
                       lx_dtype_name(t), need, p->name);
 }
 
-/* Merges axes that are contiguous in every operand and drops size-1 axes
-** (as the CPU iterator does), so most arrays become 1-D; at most 4 axes
-** may remain. */
+/* The push-constant layout: axes merged as the CPU iterator merges them
+** (lx__merge_axes), so most arrays become 1-D; at most 4 axes may remain. */
 static lx_status fill_layout(const lx_op *op, int nops, const lx_array *const *ops,
                              lx_vk_push *pc, const char *fn) {
   const lx_array *o = ops[0];
   int64_t shape[LX_MAX_DIMS], strides[4][LX_MAX_DIMS];
-  int nd = 0;
-  for (int i = 0; i < o->ndim; i++) {
-    if (o->shape[i] == 1) continue;
-    if (nd > 0) {
-      bool merge = true;
-      for (int k = 0; k < nops && merge; k++)
-        merge = strides[k][nd - 1] == ops[k]->strides[i] * o->shape[i];
-      if (merge) {
-        shape[nd - 1] *= o->shape[i];
-        for (int k = 0; k < nops; k++) strides[k][nd - 1] = ops[k]->strides[i];
-        continue;
-      }
-    }
-    shape[nd] = o->shape[i];
-    for (int k = 0; k < nops; k++) strides[k][nd] = ops[k]->strides[i];
-    nd++;
-  }
-  if (nd == 0) {
-    shape[0] = 1;
-    for (int k = 0; k < nops; k++) strides[k][0] = 0;
-    nd = 1;
-  }
+  int nd = lx__merge_axes(nops, ops, shape, strides);
   if (nd > 4)
     return lx_set_error(LX_ERR_SHAPE, "%s: vulkan kernels take arrays whose strided layout "
                         "merges to at most 4 axes (this one needs %d); make it contiguous on "
