@@ -297,6 +297,11 @@ lx_status lx_full(lx_device *device, lx_dtype dtype, int ndim,
   return fill_new("full", device, dtype, ndim, shape, value, 0, false, out);
 }
 
+lx_status lx_full_int64(lx_device *device, lx_dtype dtype, int ndim,
+                        const int64_t *shape, int64_t value, lx_array **out) {
+  return fill_new("full", device, dtype, ndim, shape, (double)value, value, true, out);
+}
+
 lx_status lx_scalar(lx_device *device, lx_dtype dtype, double value, lx_array **out) {
   return fill_new("scalar", device, dtype, 0, NULL, value, 0, false, out);
 }

@@ -174,6 +174,9 @@ lx_status lx_array_to_device(lx_array *a, lx_device *device, lx_array **out);
 /* Constructors. */
 lx_status lx_full(lx_device *device, lx_dtype dtype, int ndim,
                   const int64_t *shape, double value, lx_array **out);
+/* lx_full with an integer value, exact for int64 (a double holds 53 bits). */
+lx_status lx_full_int64(lx_device *device, lx_dtype dtype, int ndim,
+                        const int64_t *shape, int64_t value, lx_array **out);
 /* start, start+step, ... while < stop (> stop for negative step). */
 lx_status lx_arange(lx_device *device, double start, double stop, double step,
                     lx_dtype dtype, lx_array **out);

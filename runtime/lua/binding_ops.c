@@ -69,22 +69,9 @@ static int fill(lua_State *L, const char *fn, int value_idx, double value) {
                           luaL_typename(L, value_idx));
     lxb_check_number_fits(L, value_idx, o.dtype, fn, NULL);
     /* Exact for Lua 5.4 integers into int64 arrays. */
-    if (lxb_isinteger(L, value_idx) && lx_dtype_is_integer(o.dtype)) {
-      lx_array **slot = lxb_new_slot(L);
-      lx_array *s = NULL;
-      if (lx_scalar_int64(o.device, o.dtype, (int64_t)lua_tointeger(L, value_idx), &s) != LX_OK)
-        return lxb_raise_in(L, fn);
-      lx_status st = lx_broadcast_to(s, ndim, shape, slot);
-      if (st == LX_OK) {
-        lx_array *view = *slot;
-        st = lx_copy(view, slot);
-        lx_array_release(view);
-      }
-      lx_array_release(s);
-      if (st != LX_OK) return lxb_raise_in(L, fn);
-      lxb_account_memory(L);
-      return 1;
-    }
+    if (lxb_isinteger(L, value_idx) && lx_dtype_is_integer(o.dtype))
+      RETURN_ARRAY(L, fn, lx_full_int64(o.device, o.dtype, ndim, shape,
+                                        (int64_t)lua_tointeger(L, value_idx), slot));
   }
   RETURN_ARRAY(L, fn, lx_full(o.device, o.dtype, ndim, shape, value, slot));
 }
