@@ -201,7 +201,7 @@ lx_status lx_array_empty(lx_device *device, lx_dtype dtype, int ndim,
   size_t nbytes;
   lx_status st = lx_shape_check("empty", dtype, ndim, shape, NULL, &nbytes);
   if (st != LX_OK) return st;
-  if (!device) device = lx__cpu_device();
+  if (!device) device = lx_device_cpu();
   lx_buffer *buf;
   st = lx__buffer_new(device, nbytes, &buf);
   if (st != LX_OK) {
@@ -210,7 +210,7 @@ lx_status lx_array_empty(lx_device *device, lx_dtype dtype, int ndim,
       human_bytes(nbytes, hb, sizeof hb);
       /* Say what was being allocated; keep a device's own reason (a buffer
       ** size limit, say), which the CPU's plain malloc failure lacks. */
-      bool on_cpu = device == lx__cpu_device();
+      bool on_cpu = device == lx_device_cpu();
       snprintf(detail, sizeof detail, "%s", lx_last_error());
       return lx_set_error(LX_ERR_MEMORY, "%s: out of %smemory allocating %s for %s%s%s%s%s",
                           device->name, on_cpu ? "" : "device ", hb, lx_dtype_name(dtype),

@@ -57,8 +57,9 @@ static void registry_ready(void) { pthread_once(&registry.once, registry_init); 
 static int known_count(void) { return atomic_load(&registry.ready) ? registry.count : 0; }
 static lx_device *known_at(int i) { return i == 0 ? &cpu_device : registry.devices[i]; }
 
-lx_device *lx__cpu_device(void) { return &cpu_device; }
 lx_device *lx_device_cpu(void) { return &cpu_device; }
+
+const char *lx_device_name(const lx_device *device) { return device->name; }
 
 int lx_device_count(void) {
   registry_ready();

@@ -126,6 +126,5 @@ lx_status lx__broadcast_shapes(const char *fn, int na, const int64_t *sa,
 
 /* devices.c */
 extern const lx_backend lx_cpu_backend;
-lx_device *lx__cpu_device(void);
 
 #endif

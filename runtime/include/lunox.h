@@ -115,6 +115,7 @@ typedef struct lx_device_info {
 int lx_device_count(void);
 lx_device *lx_device_at(int index);     /* NULL when out of range */
 lx_device *lx_device_cpu(void);
+const char *lx_device_name(const lx_device *device); /* "cpu", "vulkan:0" */
 /* Default device: LUNOX_DEVICE when set, else the first real GPU, else cpu. */
 lx_status lx_device_default(lx_device **out);
 /* Finds "cpu", "vulkan", "vulkan:N". */

@@ -114,10 +114,7 @@ static int l_devices(lua_State *L) {
 }
 
 static int l_default_device(lua_State *L) {
-  lx_device *dev = lxb_default_device(L);
-  lx_device_info info;
-  if (lx_device_info_get(dev, &info) != LX_OK) return lxb_raise(L);
-  lua_pushstring(L, info.name);
+  lua_pushstring(L, lx_device_name(lxb_default_device(L)));
   return 1;
 }
 

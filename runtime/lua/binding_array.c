@@ -171,11 +171,8 @@ static int push_property(lua_State *L, lx_array *a, const char *k) {
   else if (strcmp(k, "dtype") == 0) lua_pushstring(L, lx_dtype_name(lx_array_dtype(a)));
   else if (strcmp(k, "ndim") == 0) lua_pushinteger(L, lx_array_ndim(a));
   else if (strcmp(k, "size") == 0) lxb_pushcount(L, lx_array_size(a));
-  else if (strcmp(k, "device") == 0) {
-    lx_device_info info;
-    LXB_CHECK(L, lx_device_info_get(lx_array_device(a), &info));
-    lua_pushstring(L, info.name);
-  } else if (strcmp(k, "T") == 0) {
+  else if (strcmp(k, "device") == 0) lua_pushstring(L, lx_device_name(lx_array_device(a)));
+  else if (strcmp(k, "T") == 0) {
     lx_array **slot = lxb_new_slot(L);
     LXB_CHECK(L, lx_transpose(a, NULL, slot));
   } else return 0;

@@ -127,7 +127,7 @@ lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
 
 /* The push-constant layout: axes merged as the CPU iterator merges them
 ** (lx__merge_axes), so most arrays become 1-D; at most 4 axes may remain. */
-static lx_status fill_layout(const lx_op *op, int nops, const lx_array *const *ops,
+static lx_status fill_layout(int nops, const lx_array *const *ops,
                              lx_vk_push *pc, const char *fn) {
   const lx_array *o = ops[0];
   int64_t shape[LX_MAX_DIMS], strides[4][LX_MAX_DIMS];
@@ -173,7 +173,7 @@ static lx_status dispatch(lx_vk_device *d, lx_vk_family family, int a, int b, in
     if (st != LX_OK) return st;
   }
   lx_vk_push pc;
-  lx_status st = fill_layout(op, nops, ops, &pc, fn);
+  lx_status st = fill_layout(nops, ops, &pc, fn);
   if (st != LX_OK) return st;
   if (param) memcpy(pc.param, param, sizeof pc.param);
   VkPipeline pipeline;
