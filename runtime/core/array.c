@@ -325,11 +325,21 @@ lx_status lx_arange(lx_device *device, double start, double stop, double step,
   lx_array *a;
   lx_status st = lx_array_empty(device, dtype, 1, &n, &a);
   if (st != LX_OK) return st;
-  lx_op op = {.kind = LX_OP_ARANGE, .ninputs = 0, .out = a};
-  op.p.arange.start = start;
-  op.p.arange.step = step;
-  st = lx__run(&op);
-  if (st != LX_OK) { lx_array_release(a); return st; }
+  /* Computed here, once for every backend, with lx_store_double's exact
+  ** rounding: straight into host-addressable memory, else uploaded. */
+  size_t item = lx_dtype_size(dtype), nbytes = (size_t)n * item;
+  char *dst = lx_array_host_address(a), *tmp = NULL;
+  if (!dst && nbytes > 0 && !(dst = tmp = malloc(nbytes))) {
+    lx_array_release(a);
+    return lx_set_error(LX_ERR_MEMORY, "arange: out of host memory staging %zu bytes", nbytes);
+  }
+  for (int64_t i = 0; i < n; i++) lx_store_double(dtype, start + (double)i * step, dst + (size_t)i * item);
+  if (tmp) {
+    lx_device *dev = a->buffer->device;
+    st = dev->backend->upload(dev, a->buffer->handle, 0, tmp, nbytes);
+    free(tmp);
+    if (st != LX_OK) { lx_array_release(a); return st; }
+  }
   *out = a;
   return LX_OK;
 }

@@ -48,8 +48,7 @@ typedef enum lx_op_kind {
   LX_OP_MATMUL,  /* in[0] {..., M, K}, in[1] {..., K, N}, out {..., M, N}:
                     same ndim >= 2, batch axes already broadcast, one dtype;
                     out is contiguous (a fresh array) */
-  LX_OP_FILL,    /* out[...] = value */
-  LX_OP_ARANGE   /* out[i] = start + i * step, out is 1-D */
+  LX_OP_FILL     /* out[...] = value */
 } lx_op_kind;
 
 typedef struct lx_op {
@@ -60,7 +59,6 @@ typedef struct lx_op {
   lx_array *out;
   union {
     struct { double value; int64_t ivalue; bool is_int; } fill;
-    struct { double start, step; } arange;
     struct { uint64_t axes_mask; int64_t count; } reduce; /* count: elements
                                                    reduced per output */
   } p;

@@ -67,7 +67,6 @@ static lx_status cpu_run(lx_device *dev, const lx_op *op) {
     case LX_OP_REDUCE: return lx__cpu_reduce(op);
     case LX_OP_MATMUL: return lx__cpu_matmul(op);
     case LX_OP_FILL: return lx__cpu_fill(op);
-    case LX_OP_ARANGE: return lx__cpu_arange(op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "cpu: unknown op kind %d", (int)op->kind);
 }

@@ -1,6 +1,6 @@
 /*
-** cpu_elementwise.c — unary, binary, where, dtype conversion, fill and
-** arange loops for the CPU backend.
+** cpu_elementwise.c — unary, binary, where, dtype conversion and fill
+** loops for the CPU backend.
 **
 ** Loops are generated per dtype from one expression each (X-macros), with a
 ** contiguous path (plain indexed loops over restrict pointers, which the
@@ -382,7 +382,7 @@ lx_status lx__cpu_convert(const lx_op *op) {
   return run_table("convert", fn, 2, op);
 }
 
-/* ------------------------------------------------------- fill and arange */
+/* ----------------------------------------------------------------- fill */
 
 #define FILL_LOOP(NAME, T)                                                               \
   static void NAME(int64_t n, char **p, const int64_t *s, void *ctx) {                   \
@@ -418,15 +418,5 @@ lx_status lx__cpu_fill(const lx_op *op) {
   lx_iter it;
   lx__iter_init(&it, 1, ops);
   lx__iter_run(&it, fn, value);
-  return LX_OK;
-}
-
-lx_status lx__cpu_arange(const lx_op *op) {
-  const lx_array *o = op->out;
-  char *base = lx__cpu_base(o);
-  size_t item = lx_dtype_size(o->dtype);
-  double start = op->p.arange.start, step = op->p.arange.step;
-  for (int64_t i = 0; i < o->size; i++)
-    lx_store_double(o->dtype, start + (double)i * step, base + (size_t)(i * o->strides[0]) * item);
   return LX_OK;
 }

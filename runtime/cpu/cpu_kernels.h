@@ -12,7 +12,6 @@ lx_status lx__cpu_binary(const lx_op *op);
 lx_status lx__cpu_where(const lx_op *op);
 lx_status lx__cpu_convert(const lx_op *op);
 lx_status lx__cpu_fill(const lx_op *op);
-lx_status lx__cpu_arange(const lx_op *op);
 lx_status lx__cpu_reduce(const lx_op *op);
 lx_status lx__cpu_matmul(const lx_op *op);
 

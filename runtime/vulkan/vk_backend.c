@@ -43,33 +43,29 @@ static void vk_free(lx_device *dev, void *handle, size_t nbytes) {
   pthread_mutex_unlock(&d->lock);
 }
 
-/* The device lock is held. */
-static lx_status upload_locked(lx_vk_device *d, lx_vk_alloc *a, size_t offset, const void *src,
-                               size_t nbytes) {
-  lx_status st = lx_vk_wait(d, a->last_use); /* never write under running work */
-  if (st != LX_OK) return st;
-  if (d->arena.host_visible) {
-    memcpy((char *)a->block->mapped + a->offset + offset, src, nbytes);
-    return LX_OK;
-  }
-  /* Queued behind the work already recorded, without waiting for it. */
-  st = lx_vk_ring_upload(d, a, offset, src, nbytes);
-  if (st != LX_ERR_ARGUMENT) return st;
-  /* Too large for the ring: through the staging buffer, synchronously. */
-  if ((st = lx_vk_staging_reserve(d, nbytes)) != LX_OK) return st;
-  memcpy(d->arena.staging_mapped, src, nbytes);
-  st = lx_vk_record_copy(d, d->arena.staging_buffer, 0, a->block->buffer, a->offset + offset,
-                         nbytes, NULL, a);
-  /* The staging buffer is reused by the next transfer: finish now. */
-  if (st == LX_OK) st = lx_vk_wait(d, lx_vk_current_serial(d));
-  return st;
-}
-
 static lx_status vk_upload(lx_device *dev, void *handle, size_t offset, const void *src,
                            size_t nbytes) {
   lx_vk_device *d = device_of(dev);
+  lx_vk_alloc *a = handle;
   pthread_mutex_lock(&d->lock);
-  lx_status st = upload_locked(d, handle, offset, src, nbytes);
+  lx_status st = lx_vk_wait(d, a->last_use); /* never write under running work */
+  if (st == LX_OK && d->arena.host_visible) {
+    memcpy((char *)a->block->mapped + a->offset + offset, src, nbytes);
+  } else if (st == LX_OK) {
+    /* Queued behind the work already recorded, without waiting for it. */
+    st = lx_vk_ring_upload(d, a, offset, src, nbytes);
+    if (st == LX_ERR_ARGUMENT) {
+      /* Too large for the ring: through the staging buffer, synchronously
+      ** (it is reused by the next transfer). */
+      st = lx_vk_staging_reserve(d, nbytes);
+      if (st == LX_OK) {
+        memcpy(d->arena.staging_mapped, src, nbytes);
+        st = lx_vk_record_copy(d, d->arena.staging_buffer, 0, a->block->buffer,
+                               a->offset + offset, nbytes, NULL, a);
+      }
+      if (st == LX_OK) st = lx_vk_wait(d, lx_vk_current_serial(d));
+    }
+  }
   pthread_mutex_unlock(&d->lock);
   return st;
 }
@@ -194,19 +190,6 @@ static bool float64_math(lx_dtype t, int family, int code) {
   return family == LX_VK_BINARY && code == LX_POW;
 }
 
-static lx_status run_arange(lx_vk_device *d, const lx_op *op) {
-  /* Rarely hot: computed on the host with the CPU's exact rounding. */
-  const lx_array *o = op->out;
-  size_t item = lx_dtype_size(o->dtype), n = (size_t)o->size;
-  char *tmp = malloc(n * item);
-  if (!tmp) return lx_set_error(LX_ERR_MEMORY, "arange: out of host memory");
-  for (size_t i = 0; i < n; i++)
-    lx_store_double(o->dtype, op->p.arange.start + (double)i * op->p.arange.step, tmp + i * item);
-  lx_status st = upload_locked(d, o->buffer->handle, (size_t)o->offset * item, tmp, n * item);
-  free(tmp);
-  return st;
-}
-
 static lx_status run_op(lx_vk_device *d, const lx_op *op) {
   const char *fn;
   lx_dtype in = op->ninputs ? op->in[0]->dtype : op->out->dtype;
@@ -237,7 +220,6 @@ static lx_status run_op(lx_vk_device *d, const lx_op *op) {
       memcpy(param, value, 8);
       return dispatch(d, LX_VK_FILL, size_index(op->out->dtype), 0, 0, op, 1, "full", param);
     }
-    case LX_OP_ARANGE: return run_arange(d, op);
     case LX_OP_REDUCE: return lx_vk_run_reduce(d, op);
     case LX_OP_MATMUL: return lx_vk_run_matmul(d, op);
   }
