@@ -176,28 +176,18 @@ end
 --- Lua 5.4 reports integers as "integer"; LuaJIT has only numbers.
 M.has_integers = math.type ~= nil
 
---- The host running this spec (ctest sets LUNOX_HOST; by hand, run from the
--- repository root after building).
-M.host = os.getenv("LUNOX_HOST") or (jit and "build/lunoxjit" or "build/lunox")
+local P = require("spec.support.process")
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
-end
-M.quote = quote
+--- The host running this spec (see spec/support/process.lua).
+M.host = P.host
+M.quote = P.quote
 
 --- Runs `code` with `host -e` in a child process, with extra environment
 -- variables `env` (name -> value). Returns its stdout and stderr together,
 -- and its exit status (a number).
 function M.run_code(code, env)
-  local parts = {}
-  for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. quote(v) end
-  local prefix = #parts > 0 and ("env " .. table.concat(parts, " ") .. " ") or ""
-  local p = assert(io.popen(prefix .. quote(M.host) .. " -e " .. quote(code) ..
-    " 2>&1; echo \"__status=$?\""))
-  local out = p:read("*a")
-  p:close()
-  local status = tonumber(out:match("__status=(%d+)%s*$"))
-  out = out:gsub("__status=%d+%s*$", "")
+  local stdout, stderr, status = P.run_host({ "-e", code }, { env = env })
+  local out = (stdout or "") .. (stderr or "")
   -- Under `make asan`, ASan warns on stderr for each allocation it refuses
   -- (the specs ask for absurd sizes on purpose); that is not our output.
   out = out:gsub("==%d+==WARNING: AddressSanitizer failed to allocate[^\n]*\n?", "")

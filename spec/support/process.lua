@@ -4,7 +4,7 @@
 local M = {}
 
 --- The host under test (ctest sets LUNOX_HOST) and the build directory.
-M.host = os.getenv("LUNOX_HOST") or "build/lunox"
+M.host = os.getenv("LUNOX_HOST") or (jit and "build/lunoxjit" or "build/lunox")
 M.build_dir = os.getenv("LUNOX_BUILD_DIR") or "build"
 
 --- Quotes s for /bin/sh.
