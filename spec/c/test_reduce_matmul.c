@@ -37,6 +37,21 @@ static const char *shape_str(int nd, const int64_t *shape, char *buf, size_t siz
   return buf;
 }
 
+/* Checks a result's dtype and shape; true when the shape is right (its
+** values are worth comparing then). */
+static bool check_result(const char *label, const lx_array *r, lx_dtype dtype, int nd,
+                         const int64_t *shape) {
+  char got[64], want[64];
+  CHECK(lx_array_dtype(r) == dtype, "%s: dtype %s, want %s", label,
+        lx_dtype_name(lx_array_dtype(r)), lx_dtype_name(dtype));
+  bool shape_ok = lx_array_ndim(r) == nd;
+  for (int d = 0; shape_ok && d < nd; d++) shape_ok = lx_array_shape(r)[d] == shape[d];
+  CHECK(shape_ok, "%s: shape %s, want %s", label,
+        shape_str(lx_array_ndim(r), lx_array_shape(r), got, sizeof got),
+        shape_str(nd, shape, want, sizeof want));
+  return shape_ok;
+}
+
 /* ------------------------------------------------------ host <-> array */
 
 /* An array of `dt` from doubles (integers stored exactly through int64). */
@@ -241,14 +256,7 @@ static void check_reduce(const char *what, lx_array *x, const double *vals, lx_r
     if (!((m >> d) & 1)) eshape[en++] = shape[d];
     else if (keepdims) eshape[en++] = 1;
   }
-  CHECK(lx_array_dtype(r) == rdt, "%s: dtype %s, want %s", label,
-        lx_dtype_name(lx_array_dtype(r)), lx_dtype_name(rdt));
-  bool shape_ok = lx_array_ndim(r) == en;
-  for (int d = 0; shape_ok && d < en; d++) shape_ok = lx_array_shape(r)[d] == eshape[d];
-  char sb2[64];
-  CHECK(shape_ok, "%s: shape %s, want %s", label,
-        shape_str(lx_array_ndim(r), lx_array_shape(r), sb, sizeof sb),
-        shape_str(en, eshape, sb2, sizeof sb2));
+  bool shape_ok = check_result(label, r, rdt, en, eshape);
   if (shape_ok && read_all(r, got, NULL) == on) {
     int bad = 0;
     for (int64_t o = 0; o < on; o++) {
@@ -641,12 +649,7 @@ static void check_matmul(const char *what, lx_array *A, const double *a, lx_arra
   int64_t n = ref_matmul(an, lx_array_shape(A), a, bn, lx_array_shape(B), b, want, iwant, &on,
                          osh);
   lx_dtype dt = lx_dtype_promote(lx_array_dtype(A), lx_array_dtype(B));
-  CHECK(lx_array_dtype(C) == dt, "%s: dtype %s", label, lx_dtype_name(lx_array_dtype(C)));
-  bool shape_ok = lx_array_ndim(C) == on;
-  for (int i = 0; shape_ok && i < on; i++) shape_ok = lx_array_shape(C)[i] == osh[i];
-  CHECK(shape_ok, "%s: shape %s, want %s", label,
-        shape_str(lx_array_ndim(C), lx_array_shape(C), s1, sizeof s1),
-        shape_str(on, osh, s2, sizeof s2));
+  bool shape_ok = check_result(label, C, dt, on, osh);
   if (shape_ok && read_all(C, got, igot) == n) {
     int bad = 0;
     for (int64_t i = 0; i < n; i++) {
