@@ -122,31 +122,36 @@ lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
 }
 
 /* The push-constant layout: axes merged as the CPU iterator merges them
-** (lx__merge_axes), so most arrays become 1-D; at most 4 axes may remain. */
-static lx_status fill_layout(int nops, const lx_array *const *ops,
-                             lx_vk_push *pc, const char *fn) {
-  const lx_array *o = ops[0];
+** (lx__merge_axes), so most arrays become 1-D. The shaders index at most 4
+** axes; a layout that still has more (say a 6-D transposed view) is run as
+** one dispatch per index of the outer axes, each with its own offsets. */
+typedef struct {
+  int nd;
   int64_t shape[LX_MAX_DIMS], strides[4][LX_MAX_DIMS];
-  int nd = lx__merge_axes(nops, ops, shape, strides);
-  if (nd > 4)
-    return lx_set_error(LX_ERR_SHAPE, "%s: vulkan kernels take arrays whose strided layout "
-                        "merges to at most 4 axes (this one needs %d); make it contiguous on "
-                        "the CPU first", fn, nd);
-  if (o->size > MAX_INDEX)
-    return lx_set_error(LX_ERR_SHAPE, "%s: vulkan kernels take at most 2^31-1 elements, got "
-                        "%lld", fn, (long long)o->size);
+} vk_layout;
+
+/* Fills pc for the innermost min(nd, 4) axes with element offsets base[k]. */
+static lx_status fill_push(int nops, const vk_layout *l, const int64_t *base,
+                           lx_vk_push *pc, const char *fn) {
+  int inner = l->nd < 4 ? l->nd : 4, first = l->nd - inner;
+  int64_t n = 1;
   memset(pc, 0, sizeof *pc);
-  pc->n = (uint32_t)o->size;
-  pc->ndim = (uint32_t)nd;
-  for (int dd = 0; dd < 4; dd++) pc->shape[dd] = dd < nd ? (uint32_t)shape[dd] : 1;
+  for (int dd = 0; dd < 4; dd++) {
+    int64_t extent = dd < inner ? l->shape[first + dd] : 1;
+    pc->shape[dd] = (uint32_t)extent;
+    n *= extent;
+  }
+  pc->n = (uint32_t)n;
+  pc->ndim = (uint32_t)inner;
   for (int k = 0; k < nops; k++) {
-    if (ops[k]->offset > MAX_INDEX)
+    if (base[k] > MAX_INDEX || base[k] < 0)
       return lx_set_error(LX_ERR_SHAPE, "%s: view offset too large for vulkan kernels", fn);
-    pc->offset[k] = (uint32_t)ops[k]->offset;
-    for (int dd = 0; dd < nd; dd++) {
-      if (strides[k][dd] > MAX_INDEX || strides[k][dd] < -MAX_INDEX)
+    pc->offset[k] = (uint32_t)base[k];
+    for (int dd = 0; dd < inner; dd++) {
+      int64_t s = l->strides[k][first + dd];
+      if (s > MAX_INDEX || s < -MAX_INDEX)
         return lx_set_error(LX_ERR_SHAPE, "%s: stride too large for vulkan kernels", fn);
-      pc->stride[k][dd] = (int32_t)strides[k][dd];
+      pc->stride[k][dd] = (int32_t)s;
     }
   }
   return LX_OK;
@@ -168,18 +173,37 @@ static lx_status dispatch(lx_vk_device *d, lx_vk_family family, int a, int b, in
     lx_status st = lx_vk_check_dtype(d, ops[k]->dtype, fn);
     if (st != LX_OK) return st;
   }
-  lx_vk_push pc;
-  lx_status st = fill_layout(nops, ops, &pc, fn);
-  if (st != LX_OK) return st;
-  if (param) memcpy(pc.param, param, sizeof pc.param);
+  if (ops[0]->size > MAX_INDEX)
+    return lx_set_error(LX_ERR_SHAPE, "%s: vulkan kernels take at most 2^31-1 elements, got "
+                        "%lld", fn, (long long)ops[0]->size);
+  vk_layout l;
+  l.nd = lx__merge_axes(nops, ops, l.shape, l.strides);
+  if (l.nd > 4 && ops[0]->size == 0) return LX_OK;
   VkPipeline pipeline;
-  if ((st = lx_vk_pipeline(d, family, a, b, code, &pipeline)) != LX_OK) return st;
+  lx_status st = lx_vk_pipeline(d, family, a, b, code, &pipeline);
+  if (st != LX_OK) return st;
   lx_vk_alloc *bindings[4];
   for (int k = 0; k < nops; k++) bindings[k] = ops[k]->buffer->handle;
-  uint64_t groups = (pc.n + d->workgroup_size - 1) / d->workgroup_size;
-  if (groups > 65535) groups = 65535; /* the kernels loop over the rest */
-  if (groups == 0) groups = 1;
-  return lx_vk_record_dispatch(d, pipeline, nops, bindings, &pc, sizeof pc, (uint32_t)groups);
+  /* Odometer over the axes the shaders cannot index (none when nd <= 4). */
+  int outer = l.nd > 4 ? l.nd - 4 : 0;
+  int64_t index[LX_MAX_DIMS] = {0}, base[4];
+  for (;;) {
+    for (int k = 0; k < nops; k++) {
+      base[k] = ops[k]->offset;
+      for (int dd = 0; dd < outer; dd++) base[k] += index[dd] * l.strides[k][dd];
+    }
+    lx_vk_push pc;
+    if ((st = fill_push(nops, &l, base, &pc, fn)) != LX_OK) return st;
+    if (param) memcpy(pc.param, param, sizeof pc.param);
+    uint64_t groups = (pc.n + d->workgroup_size - 1) / d->workgroup_size;
+    if (groups > 65535) groups = 65535; /* the kernels loop over the rest */
+    if (groups == 0) groups = 1;
+    st = lx_vk_record_dispatch(d, pipeline, nops, bindings, &pc, sizeof pc, (uint32_t)groups);
+    if (st != LX_OK) return st;
+    int dd = outer - 1;
+    while (dd >= 0 && ++index[dd] == l.shape[dd]) index[dd--] = 0;
+    if (dd < 0) return LX_OK;
+  }
 }
 
 /* GLSL has no float64 exp/log/sin/cos/tanh/pow. */
