@@ -7,7 +7,9 @@
 -- Behaviour follows lua 5.4's own REPL: a line is compiled as `return <line>`
 -- first so expressions print, then as a statement; a chunk that ends early
 -- (`... near <eof>`) continues on the next line with the `>>` prompt. A
--- trailing `;` suppresses printing. The session defines the global `lx`.
+-- trailing `;` suppresses printing. Tables and modules print as pytrees
+-- (lunox.pformat), other values with tostring. The session defines the
+-- global `lx`.
 local M = {}
 
 local pack = table.pack or function(...)
@@ -66,11 +68,28 @@ local function traceback_handler(err)
   return cut and tb:sub(1, cut - 1) or tb
 end
 
-local function format_value(value, module)
-  local pformat = type(module) == "table" and rawget(module, "tree_pformat")
-  if type(pformat) == "function" then
-    local ok, s = pcall(pformat, value)
-    if ok and type(s) == "string" then return s end
+-- lunox.pformat, loaded on the first table printed; false when it cannot
+-- load, so the REPL still works (printing with tostring) without it.
+local pformat_fn
+
+local function load_pformat()
+  if pformat_fn == nil then
+    local ok, mod = pcall(require, "lunox.pformat")
+    pformat_fn = ok and type(mod) == "table" and mod.pformat or false
+  end
+  return pformat_fn
+end
+
+-- Tables (plain ones and modules) print as pytrees, which shows their
+-- contents; everything else, arrays included, prints with tostring, as the
+-- stock REPL would (an array's own repr already shows its values).
+local function format_value(value)
+  if type(value) == "table" then
+    local pformat = load_pformat()
+    if pformat then
+      local ok, s = pcall(pformat, value)
+      if ok and type(s) == "string" then return s end
+    end
   end
   local ok, s = pcall(tostring, value)
   return ok and s or ("<%s>"):format(type(value))
@@ -274,7 +293,7 @@ local function evaluate(session, fn, print_results)
   end
   if print_results and results.n > 1 then
     local parts = {}
-    for i = 2, results.n do parts[#parts + 1] = format_value(results[i], session.lx) end
+    for i = 2, results.n do parts[#parts + 1] = format_value(results[i]) end
     io.stdout:write(table.concat(parts, "\t"), "\n")
   end
   io.stdout:flush()
@@ -297,14 +316,14 @@ function M.run(opts)
   local has_rl, rl = pcall(require, "lunox.readline")
   if not has_rl then rl = nil end
   local read, prompt_out, interactive = new_reader(rl)
-  local session = { read = read, lx = nil }
+  local session = { read = read }
   session.history = interactive and new_history(rl) or { add = function() end, close = function() end }
 
   if interactive then
     if opts.banner then io.stdout:write(opts.banner, "  (Ctrl-D to exit)\n") end
     rl.set_completer(function(text, before) return M.complete(text, before, _G) end)
   end
-  session.lx = load_lunox()
+  load_lunox()
 
   local function step()
     local fn, print_or_why = read_chunk(session)
