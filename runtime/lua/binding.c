@@ -3,6 +3,7 @@
 */
 #include "binding.h"
 #include "binding_internal.h"
+#include "binding_tree.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,6 +167,7 @@ int luaopen_lunox_core(lua_State *L) {
   };
   luaL_setfuncs(L, fns, 0);
   lxb_register_ops(L);
+  lxb_register_tree(L);
   lua_pushstring(L, LX_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -35,6 +35,19 @@ static inline void lxb_pushcount(lua_State *L, int64_t v) {
   lua_pushnumber(L, (lua_Number)v);
 #endif
 }
+/* Pushes tostring(value at idx) and returns it (luaL_tolstring on 5.4). */
+static inline const char *lxb_tolstring(lua_State *L, int idx, size_t *len) {
+#if LUA_VERSION_NUM >= 502
+  return luaL_tolstring(L, idx, len);
+#else
+  idx = idx > 0 || idx <= LUA_REGISTRYINDEX ? idx : lua_gettop(L) + idx + 1;
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+  if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
+  return lua_tolstring(L, -1, len);
+#endif
+}
 static inline int lxb_absindex(lua_State *L, int i) {
   return (i > 0 || i <= LUA_REGISTRYINDEX) ? i : lua_gettop(L) + i + 1;
 }

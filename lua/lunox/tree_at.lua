@@ -1,0 +1,206 @@
+--- lx.tree_at: out-of-place model surgery, as Equinox's `tree_at`.
+--
+-- `where` is called twice: on the tree, and on a copy whose leaves (and empty
+-- subtrees) are wrapped in private boxes. The copy reveals which positions
+-- `where` picked: a box stands for one leaf position (so a `nil` Module field
+-- can be targeted, which Equinox cannot do), a node of the copy for a whole
+-- subtree. Comparing the two results catches a `where` that looks at leaf
+-- values rather than just the structure.
+-- @module lunox.tree_at
+local core = require("lunox.core")
+local tree = require("lunox.tree")
+local module = require("lunox.module")
+
+local M = {}
+
+local none = core.none
+local select, type, error, pcall, rawequal = select, type, error, pcall, rawequal
+local setmetatable, getmetatable = setmetatable, getmetatable
+
+local FN = "lx.tree_at"
+local Box = { __name = "tree_at leaf" }
+local function box(x) return setmetatable({ x }, Box) end
+local function is_box(x) return type(x) == "table" and rawequal(getmetatable(x), Box) end
+local function unbox(x) return x[1] end
+
+local STRUCTURE_ONLY = "`where` must use just the PyTree structure of `pytree`. `where` "
+  .. "must not depend on the leaves in `pytree`."
+
+-- The copy of the tree seen by the second call of `where`.
+local function boxed_copy(pytree, is_leaf)
+  local function boxed_leaf(x)
+    if rawequal(x, none) then return true end
+    return is_leaf ~= nil and is_leaf(x) and true or false
+  end
+  return tree.map({ box, is_leaf = boxed_leaf }, pytree)
+end
+
+-- Checks that the two calls of `where` picked the same things.
+local function check_same_selection(plain, boxed, is_leaf)
+  local function plain_leaf(x)
+    if rawequal(x, none) then return true end
+    return is_leaf ~= nil and is_leaf(x) and true or false
+  end
+  local leaves1, def1 = tree.flatten(plain, plain_leaf)
+  local leaves2, def2 = tree.flatten(boxed, is_box)
+  if def1 ~= def2 or #leaves1 ~= #leaves2 then error(FN .. ": " .. STRUCTURE_ONLY, 3) end
+  for i = 1, #leaves1 do
+    local l2 = leaves2[i]
+    if is_box(l2) then l2 = unbox(l2) end
+    if not rawequal(leaves1[i], l2) then error(FN .. ": " .. STRUCTURE_ONLY, 3) end
+  end
+end
+
+-- True when node (a table) is a node of the boxed tree.
+local function is_node_of(boxed, node)
+  local found = false
+  tree.flatten(boxed, function(x)
+    if rawequal(x, node) then
+      found = true
+      return true
+    end
+    return false
+  end)
+  return found
+end
+
+-- Names a static field holding value v somewhere in the tree, for the error
+-- raised when `where` returns something that is not part of the pytree.
+local function static_field_holding(boxed, v)
+  local hit
+  local function visit(x)
+    if hit then return true end
+    if module.is_module(x) then
+      local cls = getmetatable(x)
+      for _, name in ipairs(rawget(cls, "__lx_static")) do
+        if rawequal(x[name], v) then
+          hit = rawget(cls, "__name") .. "." .. name
+          return true
+        end
+      end
+    end
+    return false
+  end
+  tree.flatten(boxed, visit)
+  return hit
+end
+
+local function describe(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  return tostring(v) .. " (a " .. type(v) .. ")"
+end
+
+local function not_in_tree(boxed, v)
+  local static = static_field_holding(boxed, v)
+  if static then
+    error(("%s: `where` returned %s, the value of the static field %s: static fields are "
+      .. "part of the treedef, not of the pytree's leaves, and cannot be replaced with "
+      .. "tree_at; build a new module instead"):format(FN, describe(v), static), 3)
+  end
+  error(("%s: `where` returned %s, which is not a leaf or node of `pytree` (static fields "
+    .. "and values computed by `where` cannot be replaced)"):format(FN, describe(v)), 3)
+end
+
+local function unbox_tree(x)
+  if is_box(x) then
+    local v = unbox(x)
+    if rawequal(v, none) then return nil end
+    return v
+  end
+  return tree.map({ unbox, is_leaf = is_box }, x)
+end
+
+local OPTIONS = { replace_fn = true, is_leaf = true }
+
+--- tree_at(where, pytree, replace [, {replace_fn = f, is_leaf = g}])
+-- With replace_fn, pass replace = nil. `where` returns one node or leaf, or a
+-- list of them (then `replace` is a list of the same length; use
+-- `{n = k, ...}` to give its length when it holds nils).
+function M.tree_at(where, pytree, ...)
+  local nargs = select("#", ...)
+  local replace, opts = ...
+  if type(where) ~= "function" then
+    error(("%s: `where` must be a function, got %s"):format(FN, type(where)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("%s: options must be a table {replace_fn = f, is_leaf = g}, got %s"):format(FN,
+      type(opts)), 2)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if not OPTIONS[k] then
+      error(("%s: unknown option '%s' (expected replace_fn, is_leaf)"):format(FN, tostring(k)), 2)
+    end
+  end
+  local replace_fn, is_leaf = opts.replace_fn, opts.is_leaf
+  if (replace_fn ~= nil and replace ~= nil) or (replace_fn == nil and nargs == 0) then
+    error(FN .. ": Precisely one of `replace` and `replace_fn` must be specified.", 2)
+  end
+
+  local plain = where(pytree)
+  local boxed = boxed_copy(pytree, is_leaf)
+  local ok, picked = pcall(where, boxed)
+  if not ok then
+    error(("%s: %s (`where` failed on the structure-only copy: %s)"):format(FN,
+      STRUCTURE_ONLY, tostring(picked)), 2)
+  end
+  check_same_selection(plain, picked, is_leaf)
+
+  -- One node or a sequence of nodes?
+  local nodes, replacements
+  if is_box(picked) or (type(picked) == "table" and is_node_of(boxed, picked)) then
+    nodes, replacements = { picked }, { n = 1, replace }
+  elseif type(picked) == "table" and getmetatable(picked) == nil then
+    nodes = picked
+    for i = 1, #nodes do
+      local node = nodes[i]
+      if not is_box(node) and type(node) ~= "table" then not_in_tree(boxed, node) end
+    end
+    if replace_fn == nil then
+      if type(replace) ~= "table" then
+        error(("%s: `where` returned a list of %d nodes, so `replace` must be a list of as "
+          .. "many values, got %s"):format(FN, #nodes, type(replace)), 2)
+      end
+      local count = replace.n or #replace
+      if count ~= #nodes then
+        error(("%s: `where` must return a sequence of leaves of the same length as "
+          .. "`replace` (%d nodes, %d replacements)."):format(FN, #nodes, count), 2)
+      end
+      replacements = replace
+    end
+  else
+    not_in_tree(boxed, picked)
+  end
+
+  local target, count = {}, {}
+  for i = 1, #nodes do
+    local node = nodes[i]
+    if target[node] then
+      error(("%s: `where` does not uniquely identify a single element of `pytree`: it "
+        .. "returned the same node at positions %d and %d."):format(FN, target[node], i), 2)
+    end
+    target[node], count[node] = i, 0
+  end
+
+  local function replacement(x)
+    local i = target[x]
+    if i == nil then return unbox(x) end
+    count[x] = count[x] + 1
+    if replace_fn then return replace_fn(unbox_tree(x)) end
+    return replacements[i]
+  end
+  local function stop(x) return target[x] ~= nil or is_box(x) end
+  local out = tree.map({ replacement, is_leaf = stop }, boxed)
+
+  for i = 1, #nodes do
+    local c = count[nodes[i]]
+    if c == 0 then
+      error(FN .. ": `where` does not specify an element or elements of `pytree`.", 2)
+    elseif c > 1 then
+      error(FN .. ": `where` does not uniquely identify a single element of `pytree`.", 2)
+    end
+  end
+  return out
+end
+
+return M
