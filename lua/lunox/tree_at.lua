@@ -26,25 +26,26 @@ local function unbox(x) return x[1] end
 local STRUCTURE_ONLY = "`where` must use just the PyTree structure of `pytree`. `where` "
   .. "must not depend on the leaves in `pytree`."
 
--- The copy of the tree seen by the second call of `where`.
+local flatten_core, unflatten_core = core.tree_flatten, core.tree_unflatten
+
+-- The copy of the tree seen by the second call of `where`: every leaf and
+-- every empty subtree boxed. The C walker treats lx.none as a leaf itself
+-- (none_leaf), so only a user's is_leaf costs a Lua call per node.
+local BOX_NONES = { none_leaf = true }
 local function boxed_copy(pytree, is_leaf)
-  local function boxed_leaf(x)
-    if rawequal(x, none) then return true end
-    return is_leaf ~= nil and is_leaf(x) and true or false
-  end
-  return tree.map({ box, is_leaf = boxed_leaf }, pytree)
+  local leaves, treedef, n = flatten_core(pytree, is_leaf, FN, "flatten", BOX_NONES)
+  local boxes = {}
+  for i = 1, n do boxes[i] = setmetatable({ leaves[i] }, Box) end
+  return unflatten_core(treedef, boxes, n, FN)
 end
 
 -- Checks that the two calls of `where` picked the same things.
+local BOXES_ARE_LEAVES = { leaf_mt = Box }
 local function check_same_selection(plain, boxed, is_leaf)
-  local function plain_leaf(x)
-    if rawequal(x, none) then return true end
-    return is_leaf ~= nil and is_leaf(x) and true or false
-  end
-  local leaves1, def1 = tree.flatten(plain, plain_leaf)
-  local leaves2, def2 = tree.flatten(boxed, is_box)
-  if def1 ~= def2 or #leaves1 ~= #leaves2 then error(FN .. ": " .. STRUCTURE_ONLY, 3) end
-  for i = 1, #leaves1 do
+  local leaves1, def1, n1 = flatten_core(plain, is_leaf, FN, "flatten", BOX_NONES)
+  local leaves2, def2, n2 = flatten_core(boxed, nil, FN, "flatten", BOXES_ARE_LEAVES)
+  if def1 ~= def2 or n1 ~= n2 then error(FN .. ": " .. STRUCTURE_ONLY, 3) end
+  for i = 1, n1 do
     local l2 = leaves2[i]
     if is_box(l2) then l2 = unbox(l2) end
     if not rawequal(leaves1[i], l2) then error(FN .. ": " .. STRUCTURE_ONLY, 3) end
@@ -53,15 +54,12 @@ end
 
 -- True when node (a table) is a node of the boxed tree.
 local function is_node_of(boxed, node)
-  local found = false
-  tree.flatten(boxed, function(x)
-    if rawequal(x, node) then
-      found = true
-      return true
-    end
-    return false
-  end)
-  return found
+  local leaves, n = flatten_core(boxed, nil, FN, "leaves", { stop = { [node] = true },
+    leaf_mt = Box })
+  for i = 1, n do
+    if rawequal(leaves[i], node) then return true end
+  end
+  return false
 end
 
 -- Names a static field holding value v somewhere in the tree, for the error
@@ -107,7 +105,9 @@ local function unbox_tree(x)
     if rawequal(v, none) then return nil end
     return v
   end
-  return tree.map({ unbox, is_leaf = is_box }, x)
+  local leaves, treedef, n = flatten_core(x, nil, FN, "flatten", BOXES_ARE_LEAVES)
+  for i = 1, n do leaves[i] = unbox(leaves[i]) end
+  return unflatten_core(treedef, leaves, n, FN)
 end
 
 local OPTIONS = { replace_fn = true, is_leaf = true }
@@ -182,15 +182,23 @@ function M.tree_at(where, pytree, ...)
     target[node], count[node] = i, 0
   end
 
-  local function replacement(x)
-    local i = target[x]
-    if i == nil then return unbox(x) end
-    count[x] = count[x] + 1
-    if replace_fn then return replace_fn(unbox_tree(x)) end
-    return replacements[i]
+  -- The boxed tree with the targets as leaves: put back each box's value,
+  -- or the replacement at a target.
+  local leaves, treedef, n = flatten_core(boxed, nil, FN, "flatten",
+    { stop = target, leaf_mt = Box })
+  local out_leaves = {}
+  for i = 1, n do
+    local x = leaves[i]
+    local k = target[x]
+    if k == nil then
+      out_leaves[i] = unbox(x)
+    else
+      count[x] = count[x] + 1
+      if replace_fn then out_leaves[i] = replace_fn(unbox_tree(x))
+      else out_leaves[i] = replacements[k] end
+    end
   end
-  local function stop(x) return target[x] ~= nil or is_box(x) end
-  local out = tree.map({ replacement, is_leaf = stop }, boxed)
+  local out = unflatten_core(treedef, out_leaves, n, FN)
 
   for i = 1, #nodes do
     local c = count[nodes[i]]
