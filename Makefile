@@ -33,6 +33,8 @@ asan: setup
 
 bench: build
 	$(BUILD)/lunox scripts/bench/ops.lua
+	$(BUILD)/lunox scripts/bench/tree.lua
+	$(BUILD)/lunoxjit scripts/bench/tree.lua
 	$(BUILD)/lunox scripts/bench/vulkan.lua
 
 clean:
