@@ -101,6 +101,22 @@ error_cases("indices", {
   { "indexing a 0-d array", { "index", "0-d", "item" }, function() return lx.array(3)[1] end },
 })
 
+error_cases("tables that are not lists are not arrays", {
+  { "a dict", { "lx.array", "non-list keys", "first key: a" },
+    function() return lx.array({ a = 1 }) end },
+  { "a Module", { "lx.array", "Wrapped", "metatable" }, function()
+    local W = lx.Module:extend("Wrapped", { fields = { "v" } })
+    function W:init() self.v = 1 end
+    return lx.array(W())
+  end },
+  { "a Module inside a list", { "lx.array", "Wrapped", "inside the list" }, function()
+    local W = lx.Module:extend("Wrapped", { fields = { "v" } })
+    function W:init() self.v = 1 end
+    return lx.array({ W() })
+  end },
+  { "an elementwise op on a dict", { "non-list keys" }, function() return lx.tanh({ a = 1 }) end },
+})
+
 error_cases("ragged nested lists say where", {
   { "short second row", { "lx.array", "ragged", "[2]", "length 1", "expected 2" },
     function() return lx.array({ { 1, 2 }, { 3 } }) end },

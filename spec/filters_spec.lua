@@ -166,6 +166,10 @@ describe("lx.filter", function()
       lx.filter, { a = { 1, 2 } }, { a = 1 })
   end)
 
+  it("raises, naming lx.filter, when filter_spec is not a prefix of the tree", function()
+    raises({ "lx.filter", "the keys differ" }, lx.filter, { a = { 1 }, b = { 2 } }, { a = true })
+  end)
+
   it("raises on bad options", function()
     raises("lx.filter: options must be a table, got number", lx.filter, { 1 }, true, 3)
     raises("lx.filter: unknown option 'inverted' (expected inverse, is_leaf, replace)",
@@ -312,6 +316,10 @@ describe("lx.apply_updates", function()
     assert.are.same({ { 3 } }, out.weight:tolist())
     assert.is_true(rawequal(l.bias, out.bias))
   end)
+
+  it("raises, naming lx.apply_updates, when the update tree does not match", function()
+    raises({ "lx.apply_updates", "expected a list of" }, lx.apply_updates, { lx.ones({ 1 }) }, { 1, 2 })
+  end)
 end)
 
 describe("lx.tree_equal", function()
@@ -365,6 +373,13 @@ describe("lx.tree_equal", function()
     assert.is_false(lx.tree_equal(Named("a"), Named("b")))
   end)
 
+  it("is true for modules with value-equal table static fields", function()
+    local Conv = lx.Module:extend("Conv", { fields = { "w" }, static = { "kernel" } })
+    function Conv:init(kernel) self.w = lx.ones({ 1 }); self.kernel = kernel end
+    local k = { 3, 3 }
+    assert.is_true(lx.tree_equal({ Conv(k), Conv(k) }, { Conv({ 3, 3 }), Conv({ 3, 3 }) }))
+  end)
+
   it("is false when non-array leaves differ", function()
     assert.is_false(lx.tree_equal({ 1 }, { 2 }))
     assert.is_false(lx.tree_equal({ "a" }, { "b" }))
@@ -401,6 +416,18 @@ describe("lx.tree_equal", function()
     local nan = lx.array({ 0 / 0, 1 })
     assert.is_false(lx.tree_equal(nan, lx.array({ 0 / 0, 1 })))
     assert.is_false(lx.tree_equal(nan, lx.array({ 0 / 0, 1 }), { atol = 1 }))
+  end)
+
+  it("treats infinities of the same sign as equal, as NumPy's allclose does", function()
+    local inf = lx.array({ 1 / 0, 1 })
+    assert.is_true(lx.tree_equal(inf, lx.array({ 1 / 0, 1 })))
+    assert.is_true(lx.tree_equal(inf, lx.array({ 1 / 0, 1 }), { rtol = 1e-5 }))
+  end)
+
+  it("never treats infinities of opposite signs as close", function()
+    assert.is_false(lx.tree_equal(lx.array({ -1 / 0 }), lx.array({ 1 / 0 })))
+    assert.is_false(lx.tree_equal(lx.array({ -1 / 0 }), lx.array({ 1 / 0 }), { rtol = 1e-5 }))
+    assert.is_false(lx.tree_equal(lx.array({ 1 / 0 }), lx.array({ 1 }), { atol = 1 }))
   end)
 
   it("compares numbers by value without typematch", function()

@@ -278,6 +278,14 @@ describe("subclassing", function()
     assert.are.same({ 3 }, T.leaves(Base(3)))
     assert.are.equal("Sub", tostring(T.structure(Sub(1, 2))):match("PyTreeDef%((%w+)"))
   end)
+
+  it("inherits a __call the parent defines after the subclass is first used", function()
+    local P = lx.Module:extend("P")
+    local C = P:extend("C")
+    C()
+    function P:__call() return "called" end
+    assert.are.equal("called", C()())
+  end)
 end)
 
 describe("lx.is_module", function()

@@ -348,11 +348,21 @@ describe("lx.tree_at errors", function()
       lx.tree_at, function(t) return { Wrap(t.layers[1].weight) } end, m, { 1 })
   end)
 
+  it("raises Equinox's error when where returns a fresh module not in the tree", function()
+    raises("`where` does not specify an element or elements of `pytree`.",
+      lx.tree_at, function(t) return Wrap(t.layers[1].weight) end, m, 1)
+  end)
+
   it("raises when where returns a value computed by where", function()
     raises("lx.tree_at: `where` returned 42 (a number), which is not a leaf or node of `pytree`",
       lx.tree_at, function() return 42 end, { 1, 2 }, 0)
     raises('`where` returned "s", which is not a leaf or node of `pytree`',
       lx.tree_at, function() return "s" end, { 1, 2 }, 0)
+  end)
+
+  it("does not show its internal leaf boxes in messages", function()
+    local err = raises("lx.tree_at", lx.tree_at, function(t) return Wrap(t.layers[1].weight) end, m, 1)
+    assert.is_nil(err:find("tree_at leaf", 1, true), err)
   end)
 
   it("raises when a node inside another selected node is selected too", function()

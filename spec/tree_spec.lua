@@ -451,7 +451,7 @@ describe("lx.tree.map", function()
   end)
 
   it("names the first differing path when the list lengths differ", function()
-    raises({ "lx.tree.map: tree 2 does not match the structure of the first tree at .layers",
+    raises({ "lx.tree.map: tree 2 does not match the structure of tree 1 at .layers",
       "expected a list of 2, got a list of 3" },
       T.map, function(a) return a end, MLP({ 2, 3, 1 }), MLP({ 2, 3, 4, 1 }))
   end)
@@ -470,7 +470,7 @@ describe("lx.tree.map", function()
   end)
 
   it("names the tree that does not match", function()
-    raises("tree 3 does not match the structure of the first tree at [2]",
+    raises("tree 3 does not match the structure of tree 1 at [2]",
       T.map, function(x) return x end, { 1, { 2 } }, { 1, { 2 } }, { 1, 2 })
   end)
 
@@ -569,6 +569,20 @@ describe("treedefs", function()
     assert.is_true(T.structure(Conv({ 3, 3 })) ~= T.structure(Conv({ 3, 5 })))
   end)
 
+  it("compare static fields by value whether or not two nodes share the static object", function()
+    local k = { 3, 3 }
+    local shared = T.structure({ Conv(k), Conv(k) })
+    local separate = T.structure({ Conv({ 3, 3 }), Conv({ 3, 3 }) })
+    assert.is_true(shared == separate)
+    assert.is_true(T.structure({ Conv(k), Conv({ 3, 3 }) }) == shared)
+  end)
+
+  it("print table-valued static fields readably", function()
+    local s = tostring(T.structure(Conv({ 3, 3 })))
+    assert.is_nil(s:find("table: ", 1, true), s)
+    assert.is_truthy(s:find("kernel={3, 3}", 1, true), s)
+  end)
+
   it("are not equal to other values", function()
     local td = T.structure({ 1 })
     assert.is_false(td == 1)
@@ -634,6 +648,49 @@ describe("lx.tree.register", function()
   -- A registered type without keys.
   local Box = {}
   T.register(Box, function(b) return { b[1] }, nil end, function(_, ch) return setmetatable({ ch[1] }, Box) end)
+
+  it("makes instances of the metatable nodes", function()
+    local n = flattens
+    local leaves, td = T.flatten(P(1, { 2, 3 }, "t"))
+    assert.are.equal(n + 1, flattens)
+    assert.are.same({ 1, 2, 3 }, leaves)
+    assert.are.equal(3, td.num_leaves)
+    assert.are.equal('PyTreeDef(Pair["t"](*, {*, *}))', tostring(td))
+  end)
+
+  it("rebuilds them through the unflatten function with the aux data", function()
+    local leaves, td = T.flatten({ x = P(1, 2, "tag") })
+    local n = unflattens
+    local back = T.unflatten(td, { 10, 20 })
+    assert.are.equal(n + 1, unflattens)
+    assert.are.equal(Pair, getmetatable(back.x))
+    assert.are.same({ 10, 20, "tag" }, { back.x.a, back.x.b, back.x.tag })
+    assert.are.same({ 1, 2 }, leaves)
+  end)
+
+  it("uses the keys it returns in key paths", function()
+    local paths = {}
+    for i, p in ipairs(T.flatten_with_path({ x = P(1, { 2 }, "t") })) do paths[i] = T.keystr(p[1]) end
+    assert.are.same({ ".x.a", ".x.b[1]" }, paths)
+  end)
+
+  it("uses child positions in key paths when there are no keys", function()
+    local pairs_ = T.flatten_with_path({ setmetatable({ 5 }, Box) })
+    assert.are.equal("[1][1]", T.keystr(pairs_[1][1]))
+  end)
+
+  it("puts aux data in the treedef", function()
+    assert.is_true(T.structure(P(1, 2, "t")) == T.structure(P(5, 6, "t")))
+    assert.is_true(T.structure(P(1, 2, "t")) ~= T.structure(P(1, 2, "u")))
+  end)
+
+  it("works with map", function()
+    local out = T.map(function(x, y) return x + y end, P(1, 2, "t"), P(10, 20, "t"))
+    assert.are.equal(Pair, getmetatable(out))
+    assert.are.same({ 11, 22, "t" }, { out.a, out.b, out.tag })
+    raises("lx.tree.map: tree 2 does not match the structure of tree 1 at the root",
+      T.map, function(x) return x end, P(1, 2, "t"), { 1, 2 })
+  end)
 
   it("refuses to register a metatable twice or bad functions", function()
     raises("lx.tree.register: this metatable (Pair) is registered already", T.register, Pair,

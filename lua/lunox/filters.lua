@@ -56,24 +56,29 @@ end
 
 -- The mask tree: one boolean per leaf of pytree, from a filter_spec that is
 -- a prefix of pytree (booleans and predicates at its leaves).
+local SPEC_LABEL = { "the tree does not match the structure of filter_spec (which must be "
+  .. "a prefix of the tree)" }
+
+-- The mask tree: one boolean per leaf of pytree, from a filter_spec that is
+-- a prefix of pytree (booleans and predicates at its leaves).
 local function mask_tree(fn, pytree, spec, is_leaf)
-  return tree.map(function(mask, subtree)
+  return tree._map(fn, SPEC_LABEL, function(mask, subtree)
     if type(mask) == "boolean" then
-      return tree.map({ function() return mask end, is_leaf = is_leaf }, subtree)
+      return tree._map(fn, nil, function() return mask end, is_leaf, subtree)
     elseif callable(mask) then
-      return tree.map({ function(x) return mask(x) and true or false end, is_leaf = is_leaf },
+      return tree._map(fn, nil, function(x) return mask(x) and true or false end, is_leaf,
         subtree)
     end
     error(("%s: `filter_spec` must consist of booleans and callables only, got %s"):format(fn,
       type(mask)), 0)
-  end, spec, pytree)
+  end, nil, spec, pytree)
 end
 
-local function select_leaves(masks, pytree, keep, replace)
-  return tree.map(function(mask, x)
+local function select_leaves(fn, masks, pytree, keep, replace)
+  return tree._map(fn, nil, function(mask, x)
     if mask == keep then return x end
     return replace
-  end, masks, pytree)
+  end, nil, masks, pytree)
 end
 
 local FILTER_OPTIONS = { inverse = true, replace = true, is_leaf = true }
@@ -82,7 +87,7 @@ local FILTER_OPTIONS = { inverse = true, replace = true, is_leaf = true }
 function M.filter(pytree, filter_spec, opts)
   opts = check_options("lx.filter", opts, FILTER_OPTIONS)
   local masks = mask_tree("lx.filter", pytree, filter_spec, opts.is_leaf)
-  return select_leaves(masks, pytree, not opts.inverse, opts.replace)
+  return select_leaves("lx.filter", masks, pytree, not opts.inverse, opts.replace)
 end
 
 local PARTITION_OPTIONS = { replace = true, is_leaf = true }
@@ -91,8 +96,8 @@ local PARTITION_OPTIONS = { replace = true, is_leaf = true }
 function M.partition(pytree, filter_spec, opts)
   opts = check_options("lx.partition", opts, PARTITION_OPTIONS)
   local masks = mask_tree("lx.partition", pytree, filter_spec, opts.is_leaf)
-  return select_leaves(masks, pytree, true, opts.replace),
-    select_leaves(masks, pytree, false, opts.replace)
+  return select_leaves("lx.partition", masks, pytree, true, opts.replace),
+    select_leaves("lx.partition", masks, pytree, false, opts.replace)
 end
 
 local function first_present(...)
@@ -106,15 +111,16 @@ end
 --- Merges trees of one structure: each leaf from the first tree that has it.
 function M.combine(...)
   if select("#", ...) == 0 then error("lx.combine: expected at least one tree", 2) end
-  return tree.map({ first_present, is_leaf = is_none }, ...)
+  return tree._map("lx.combine", nil, first_present, is_none, ...)
 end
 
 --- model + updates leaf by leaf; a nil (or lx.none) update leaves the leaf as it is.
 function M.apply_updates(model, updates)
-  return tree.map({ function(u, p)
-    if rawequal(u, none) then return p end
-    return p + u
-  end, is_leaf = is_none }, updates, model)
+  return tree._map("lx.apply_updates",
+    { "the model does not match the structure of the updates" }, function(u, p)
+      if rawequal(u, none) then return p end
+      return p + u
+    end, is_none, updates, model)
 end
 
 -- ---------------------------------------------------------- tree_equal
@@ -128,8 +134,11 @@ local function arrays_equal(x, y, rtol, atol)
   if (rtol == 0 and atol == 0) or not INEXACT[x.dtype] then
     same = core.eq(x, y)
   else
-    -- NumPy's allclose: |x - y| <= atol + rtol * |y|; NaN is never close.
-    same = core.le(core.abs(core.sub(x, y)), core.add(core.mul(core.abs(y), rtol), atol))
+    -- NumPy's allclose: |x - y| <= atol + rtol * |y| where both are finite;
+    -- infinities are close only to themselves; NaN is never close.
+    local finite = core.where(core.eq(core.sub(y, y), 0), core.eq(core.sub(x, x), 0), false)
+    local near = core.le(core.abs(core.sub(x, y)), core.add(core.mul(core.abs(y), rtol), atol))
+    same = core.where(finite, near, core.eq(x, y))
   end
   return core.sum(core.logical_not(same)):item() == 0
 end

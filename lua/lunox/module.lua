@@ -37,21 +37,33 @@ end
 
 local function quote_name(cls) return rawget(cls, "__name") or "Module" end
 
--- Metamethods are found with rawget on the metatable, so a subclass copies
--- the ones its ancestors define. This runs on every construction (cheap: one
--- flag check after the first) so methods defined after `extend` still count.
-local METAMETHODS = { "__call", "__tostring", "__len", "__unm", "__add", "__sub", "__mul",
-  "__div", "__mod", "__pow", "__concat", "__eq", "__lt", "__le", "__close" }
+-- Metamethods are found with rawget on the metatable, so a class holds
+-- copies of the ones its ancestors define: taken at `extend`, and pushed down
+-- to subclasses when an ancestor defines one later (the class table's
+-- __newindex), unless the subclass has its own.
+local METAMETHODS = {}
+for _, name in ipairs({ "__call", "__tostring", "__len", "__unm", "__add", "__sub", "__mul",
+  "__div", "__mod", "__pow", "__concat", "__eq", "__lt", "__le", "__close", "__idiv",
+  "__band", "__bor", "__bxor", "__shl", "__shr", "__bnot" }) do
+  METAMETHODS[name] = true
+end
 
-local function inherit_metamethods(cls)
-  local parent = rawget(cls, "__lx_parent")
-  if parent then
-    inherit_metamethods(parent)
-    for _, name in ipairs(METAMETHODS) do
-      if rawget(cls, name) == nil and rawget(parent, name) ~= nil then
-        rawset(cls, name, rawget(parent, name))
-      end
+local function push_down(cls, name, value)
+  for _, sub in ipairs(rawget(cls, "__lx_children")) do
+    local inherited = rawget(sub, "__lx_inherited")
+    if rawget(sub, name) == nil or inherited[name] then
+      rawset(sub, name, value)
+      inherited[name] = value ~= nil or nil
+      push_down(sub, name, value)
     end
+  end
+end
+
+local function class_newindex(cls, name, value)
+  rawset(cls, name, value)
+  if METAMETHODS[name] then
+    rawget(cls, "__lx_inherited")[name] = nil
+    push_down(cls, name, value)
   end
 end
 
@@ -84,10 +96,6 @@ local function instance_newindex(cls)
 end
 
 local function construct(cls, ...)
-  if not rawget(cls, "__lx_ready") then
-    inherit_metamethods(cls)
-    rawset(cls, "__lx_ready", true)
-  end
   local self = setmetatable({ [STORE] = {}, [INIT] = {} }, cls)
   local init = cls.init
   if init then init(self, ...) end
@@ -161,12 +169,22 @@ local function extend(parent, name, spec)
 
   local cls = {
     __name = name, __lx_fields = fields, __lx_static = static, __lx_all = all,
-    __lx_kind = kind, __lx_parent = parent,
+    __lx_kind = kind, __lx_parent = parent, __lx_children = {}, __lx_inherited = {},
   }
+  for name in pairs(METAMETHODS) do
+    local v = parent[name]
+    if v ~= nil then
+      cls[name] = v
+      cls.__lx_inherited[name] = true
+    end
+  end
+  local siblings = rawget(parent, "__lx_children")
+  siblings[#siblings + 1] = cls
   cls.__index = instance_index(cls)
   cls.__newindex = instance_newindex(cls)
   return setmetatable(cls, {
     __index = parent,
+    __newindex = class_newindex,
     __call = construct,
     __tostring = function() return "<class " .. name .. ">" end,
   })
@@ -174,7 +192,12 @@ end
 
 --- The root class. `lx.Module:extend(...)` makes module classes; the root
 -- itself has no fields and cannot be instantiated.
-M.Module = setmetatable({ extend = extend }, {
+M.Module = setmetatable({ extend = extend, __lx_children = {}, __lx_inherited = {} }, {
+  __newindex = class_newindex,
+  __call = function()
+    error("lx.Module cannot be instantiated itself: make a class with "
+      .. "lx.Module:extend(name, {fields = {...}, static = {...}})", 2)
+  end,
   __tostring = function() return "<class Module>" end,
 })
 

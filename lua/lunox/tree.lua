@@ -65,6 +65,33 @@ local function callable(f)
   return mt ~= nil and type(mt) == "table" and mt.__call ~= nil
 end
 
+-- map's body, for lx.tree.map and the functions built on it: fn names the
+-- caller in errors, labels[k] describes a mismatch of tree k+1.
+function M._map(fn, labels, f, is_leaf, tree, ...)
+  local leaves, treedef, n = flatten_core(tree, is_leaf, fn, "flatten")
+  local out = {}
+  local nrest = select("#", ...)
+  local function label(k)
+    return labels and labels[k]
+      or ("tree %d does not match the structure of tree 1"):format(k + 1)
+  end
+  if nrest == 0 then
+    for i = 1, n do out[i] = f(leaves[i]) end
+  elseif nrest == 1 then
+    local other = flatten_up_to(treedef, (...), fn, label(1))
+    for i = 1, n do out[i] = f(leaves[i], other[i]) end
+  else
+    local rest = {}
+    for k = 1, nrest do rest[k] = flatten_up_to(treedef, (select(k, ...)), fn, label(k)) end
+    local args = {}
+    for i = 1, n do
+      for k = 1, nrest do args[k] = rest[k][i] end
+      out[i] = f(leaves[i], unpack(args, 1, nrest))
+    end
+  end
+  return unflatten_core(treedef, out, n, fn)
+end
+
 --- Applies f to the leaves of tree (and the matching subtrees of further
 -- trees, which must have tree's structure as a prefix); `f` may be
 -- `{f, is_leaf = g}`.
@@ -77,26 +104,7 @@ function M.map(f, tree, ...)
   if not callable(f) then
     error(("lx.tree.map: f must be a function or {f, is_leaf = g}, got %s"):format(type(f)), 2)
   end
-  local leaves, treedef, n = flatten_core(tree, is_leaf, "lx.tree.map", "flatten")
-  local out = {}
-  local nrest = select("#", ...)
-  if nrest == 0 then
-    for i = 1, n do out[i] = f(leaves[i]) end
-  elseif nrest == 1 then
-    local other = flatten_up_to(treedef, (...), "lx.tree.map", "tree 2")
-    for i = 1, n do out[i] = f(leaves[i], other[i]) end
-  else
-    local rest = {}
-    for k = 1, nrest do
-      rest[k] = flatten_up_to(treedef, (select(k, ...)), "lx.tree.map", "tree " .. (k + 1))
-    end
-    local args = {}
-    for i = 1, n do
-      for k = 1, nrest do args[k] = rest[k][i] end
-      out[i] = f(leaves[i], unpack(args, 1, nrest))
-    end
-  end
-  return unflatten_core(treedef, out, n, "lx.tree.map")
+  return M._map("lx.tree.map", nil, f, is_leaf, tree, ...)
 end
 
 --- Like map, but f receives (path, leaf, ...).
@@ -110,7 +118,8 @@ function M.map_with_path(f, tree, ...)
   local nrest = select("#", ...)
   local rest = {}
   for k = 1, nrest do
-    rest[k] = flatten_up_to(treedef, (select(k, ...)), "lx.tree.map_with_path", "tree " .. (k + 1))
+    rest[k] = flatten_up_to(treedef, (select(k, ...)), "lx.tree.map_with_path",
+      ("tree %d does not match the structure of tree 1"):format(k + 1))
   end
   local out, args = {}, {}
   for i = 1, n do

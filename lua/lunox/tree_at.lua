@@ -19,7 +19,6 @@ local setmetatable, getmetatable = setmetatable, getmetatable
 
 local FN = "lx.tree_at"
 local Box = { __name = "tree_at leaf" }
-local function box(x) return setmetatable({ x }, Box) end
 local function is_box(x) return type(x) == "table" and rawequal(getmetatable(x), Box) end
 local function unbox(x) return x[1] end
 
@@ -28,16 +27,11 @@ local STRUCTURE_ONLY = "`where` must use just the PyTree structure of `pytree`. 
 
 local flatten_core, unflatten_core = core.tree_flatten, core.tree_unflatten
 
--- The copy of the tree seen by the second call of `where`: every leaf and
--- every empty subtree boxed. The C walker treats lx.none as a leaf itself
--- (none_leaf), so only a user's is_leaf costs a Lua call per node.
+-- The copy of the tree seen by the second call of `where` has every leaf and
+-- every empty subtree boxed as {value, leaf index}: the C walker treats
+-- lx.none as a leaf itself (none_leaf) and unflatten makes the boxes, so only
+-- a user's is_leaf costs a Lua call per node.
 local BOX_NONES = { none_leaf = true }
-local function boxed_copy(pytree, is_leaf)
-  local leaves, treedef, n = flatten_core(pytree, is_leaf, FN, "flatten", BOX_NONES)
-  local boxes = {}
-  for i = 1, n do boxes[i] = setmetatable({ leaves[i] }, Box) end
-  return unflatten_core(treedef, boxes, n, FN)
-end
 
 -- Checks that the two calls of `where` picked the same things.
 local BOXES_ARE_LEAVES = { leaf_mt = Box }
@@ -52,35 +46,26 @@ local function check_same_selection(plain, boxed, is_leaf)
   end
 end
 
--- True when node (a table) is a node of the boxed tree.
-local function is_node_of(boxed, node)
-  local leaves, n = flatten_core(boxed, nil, FN, "leaves", { stop = { [node] = true },
-    leaf_mt = Box })
-  for i = 1, n do
-    if rawequal(leaves[i], node) then return true end
-  end
-  return false
-end
-
--- Names a static field holding value v somewhere in the tree, for the error
--- raised when `where` returns something that is not part of the pytree.
-local function static_field_holding(boxed, v)
-  local hit
+-- The static fields (as "Class.field") holding value v anywhere in the tree,
+-- for the error raised when `where` returns something that is not part of
+-- the pytree. Matching is by value, so every candidate is listed.
+local function static_fields_holding(boxed, v)
+  local hits, seen = {}, {}
   local function visit(x)
-    if hit then return true end
     if module.is_module(x) then
       local cls = getmetatable(x)
       for _, name in ipairs(rawget(cls, "__lx_static")) do
-        if rawequal(x[name], v) then
-          hit = rawget(cls, "__name") .. "." .. name
-          return true
+        local label = rawget(cls, "__name") .. "." .. name
+        if rawequal(x[name], v) and not seen[label] then
+          seen[label] = true
+          hits[#hits + 1] = label
         end
       end
     end
     return false
   end
   tree.flatten(boxed, visit)
-  return hit
+  return hits
 end
 
 local function describe(v)
@@ -89,11 +74,12 @@ local function describe(v)
 end
 
 local function not_in_tree(boxed, v)
-  local static = static_field_holding(boxed, v)
-  if static then
-    error(("%s: `where` returned %s, the value of the static field %s: static fields are "
-      .. "part of the treedef, not of the pytree's leaves, and cannot be replaced with "
-      .. "tree_at; build a new module instead"):format(FN, describe(v), static), 3)
+  local statics = static_fields_holding(boxed, v)
+  if #statics > 0 then
+    error(("%s: `where` returned %s, which is not a leaf or node of `pytree` but the value "
+      .. "of the static field%s %s: static fields are part of the treedef and cannot be "
+      .. "replaced with tree_at; build a new module instead"):format(FN, describe(v),
+        #statics > 1 and "s" or "", table.concat(statics, ", ")), 3)
   end
   error(("%s: `where` returned %s, which is not a leaf or node of `pytree` (static fields "
     .. "and values computed by `where` cannot be replaced)"):format(FN, describe(v)), 3)
@@ -138,7 +124,8 @@ function M.tree_at(where, pytree, ...)
   end
 
   local plain = where(pytree)
-  local boxed = boxed_copy(pytree, is_leaf)
+  local leaves, treedef, n = flatten_core(pytree, is_leaf, FN, "flatten", BOX_NONES)
+  local boxed = unflatten_core(treedef, leaves, n, FN, Box)
   local ok, picked = pcall(where, boxed)
   if not ok then
     error(("%s: %s (`where` failed on the structure-only copy: %s)"):format(FN,
@@ -146,9 +133,21 @@ function M.tree_at(where, pytree, ...)
   end
   check_same_selection(plain, picked, is_leaf)
 
-  -- One node or a sequence of nodes?
+  -- One node or a sequence of nodes? A node of the tree is one target; the
+  -- walk that finds it also gives the tree with that node as a leaf.
+  local single, as_leaf = is_box(picked), nil
+  if not single and type(picked) == "table" then
+    local lv, td, count_ = flatten_core(boxed, nil, FN, "flatten",
+      { stop = { [picked] = true }, leaf_mt = Box })
+    for i = 1, count_ do
+      if rawequal(lv[i], picked) then
+        single, as_leaf = true, { lv, td, count_ }
+        break
+      end
+    end
+  end
   local nodes, replacements
-  if is_box(picked) or (type(picked) == "table" and is_node_of(boxed, picked)) then
+  if single then
     nodes, replacements = { picked }, { n = 1, replace }
   elseif type(picked) == "table" and getmetatable(picked) == nil then
     nodes = picked
@@ -168,11 +167,13 @@ function M.tree_at(where, pytree, ...)
       end
       replacements = replace
     end
+  elseif type(picked) == "table" then
+    error(FN .. ": `where` does not specify an element or elements of `pytree`.", 2)
   else
     not_in_tree(boxed, picked)
   end
 
-  local target, count = {}, {}
+  local target, count, only_boxes = {}, {}, true
   for i = 1, #nodes do
     local node = nodes[i]
     if target[node] then
@@ -180,25 +181,37 @@ function M.tree_at(where, pytree, ...)
         .. "returned the same node at positions %d and %d."):format(FN, target[node], i), 2)
     end
     target[node], count[node] = i, 0
+    if not is_box(node) then only_boxes = false end
+  end
+  local function replacement(node)
+    count[node] = count[node] + 1
+    if replace_fn then return replace_fn(unbox_tree(node)) end
+    return replacements[target[node]]
   end
 
-  -- The boxed tree with the targets as leaves: put back each box's value,
-  -- or the replacement at a target.
-  local leaves, treedef, n = flatten_core(boxed, nil, FN, "flatten",
-    { stop = target, leaf_mt = Box })
-  local out_leaves = {}
-  for i = 1, n do
-    local x = leaves[i]
-    local k = target[x]
-    if k == nil then
-      out_leaves[i] = unbox(x)
+  local out_leaves, out_def, out_n = {}, treedef, n
+  if only_boxes then
+    -- Leaf targets: the flat leaves with some positions replaced.
+    for i = 1, n do out_leaves[i] = leaves[i] end
+    for i = 1, #nodes do
+      local node = nodes[i]
+      local at = node[2]
+      if rawequal(leaves[at], node[1]) then out_leaves[at] = replacement(node) end
+    end
+  else
+    -- Node targets: the boxed tree walked with the targets as leaves.
+    local lv
+    if as_leaf then lv, out_def, out_n = as_leaf[1], as_leaf[2], as_leaf[3]
     else
-      count[x] = count[x] + 1
-      if replace_fn then out_leaves[i] = replace_fn(unbox_tree(x))
-      else out_leaves[i] = replacements[k] end
+      lv, out_def, out_n = flatten_core(boxed, nil, FN, "flatten", { stop = target, leaf_mt = Box })
+    end
+    for i = 1, out_n do
+      local x = lv[i]
+      if target[x] == nil then out_leaves[i] = unbox(x)
+      else out_leaves[i] = replacement(x) end
     end
   end
-  local out = unflatten_core(treedef, out_leaves, n, FN)
+  local out = unflatten_core(out_def, out_leaves, out_n, FN)
 
   for i = 1, #nodes do
     local c = count[nodes[i]]

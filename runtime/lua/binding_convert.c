@@ -131,7 +131,21 @@ static void infer_shape(lua_State *L, int idx, list_walk *w) {
   while (lua_istable(L, -1) && !lxb_test_array(L, -1)) {
     if (w->ndim == LX_MAX_DIMS)
       lxb_error(L, w->fn, "nested lists deeper than %d levels (a cycle?)", LX_MAX_DIMS);
+    /* A Module or a dict would otherwise read as an empty list (its length
+    ** is 0): refuse what is not a plain list. */
+    if (lua_getmetatable(L, -1)) {
+      lua_getfield(L, -1, "__name");
+      lxb_error(L, w->fn, "expected a number, boolean, array or nested list, got %s%s "
+                "(a table with a metatable)", lua_isstring(L, -1) ? lua_tostring(L, -1) : "a table",
+                w->ndim ? " inside the list" : "");
+    }
     size_t n = lxb_rawlen(L, -1);
+    if (n == 0) {
+      lua_pushnil(L);
+      if (lua_next(L, -2))
+        lxb_error(L, w->fn, "expected a number, boolean, array or nested list, got a table "
+                  "with non-list keys (first key: %s)", lxb_tolstring(L, -2, NULL));
+    }
     w->shape[w->ndim++] = (int64_t)n;
     if (n == 0) break;
     lua_rawgeti(L, -1, 1);

@@ -421,6 +421,7 @@ typedef struct {
   const lxb_treedef *td;
   lxb_tree_env env;
   int metas, leaves;
+  int box_mt; /* when set, each leaf v is rebuilt as setmetatable({v, i}, box_mt) */
   int32_t pos, leaf;
 } unflat_ctx;
 
@@ -447,6 +448,16 @@ static void unflatten_node(unflat_ctx *c) {
   const lxb_tree_node *n = &c->td->nodes[c->pos++];
   switch (n->kind) {
     case LXB_NODE_LEAF:
+      if (c->box_mt) {
+        lua_createtable(L, 2, 0);
+        lua_rawgeti(L, c->leaves, ++c->leaf);
+        lua_rawseti(L, -2, 1);
+        lxb_pushcount(L, c->leaf);
+        lua_rawseti(L, -2, 2);
+        lua_pushvalue(L, c->box_mt);
+        lua_setmetatable(L, -2);
+        return;
+      }
       lua_rawgeti(L, c->leaves, ++c->leaf);
       return;
     case LXB_NODE_NONE:
@@ -524,7 +535,8 @@ static void unflatten_node(unflat_ctx *c) {
   }
 }
 
-/* unflatten(treedef, leaves [, n [, fn]]) */
+/* unflatten(treedef, leaves [, n [, fn [, box_mt]]]): with box_mt (tree_at),
+** leaf i is rebuilt as setmetatable({leaves[i], i}, box_mt). */
 static int l_tree_unflatten(lua_State *L) {
   const char *fn = luaL_optstring(L, 4, "lx.tree.unflatten");
   lxb_treedef *td = lxb_check_treedef(L, 1, fn);
@@ -535,9 +547,11 @@ static int l_tree_unflatten(lua_State *L) {
   if (n != td->nleaves)
     return lxb_tree_error(L, "%s: the treedef has %d leaves but %lld were given", fn,
                       (int)td->nleaves, (long long)n);
-  lua_settop(L, 2);
+  int box = lua_istable(L, 5);
+  lua_settop(L, 5);
   unflat_ctx c;
   memset(&c, 0, sizeof c);
+  c.box_mt = box ? 5 : 0;
   c.L = L;
   c.fn = fn;
   c.td = td;
@@ -554,7 +568,7 @@ static int l_tree_unflatten(lua_State *L) {
 typedef struct {
   lua_State *L;
   const char *fn;
-  const char *which; /* "tree 2" */
+  const char *which; /* "tree 2 does not match the structure of tree 1" */
   const lxb_treedef *td;
   lxb_tree_env env;
   lxb_tree_scratch *s;
@@ -604,8 +618,7 @@ static void upto_mismatch(upto_ctx *c, int idx, const lxb_tree_node *n, const ch
   lxb_push_keystr(L, c->s, c->s->depth);
   describe_kind(L, n, c->metas);
   push_found(L, idx, &c->env);
-  lxb_tree_error(L, "%s: %s does not match the structure of the first tree at %s: expected %s, "
-             "got %s%s", c->fn, c->which, lua_tostring(L, -3), lua_tostring(L, -2),
+  lxb_tree_error(L, "%s: %s at %s: expected %s, got %s%s", c->fn, c->which, lua_tostring(L, -3), lua_tostring(L, -2),
              lua_tostring(L, -1), detail);
 }
 
@@ -718,7 +731,7 @@ static void upto_node(upto_ctx *c, int idx) {
 /* flatten_up_to(treedef, tree [, fn [, which]]) -> list of subtrees, one per leaf. */
 static int l_tree_flatten_up_to(lua_State *L) {
   const char *fn = luaL_optstring(L, 3, "treedef:flatten_up_to");
-  const char *which = luaL_optstring(L, 4, "the tree");
+  const char *which = luaL_optstring(L, 4, "the tree does not match the treedef");
   lxb_treedef *td = lxb_check_treedef(L, 1, fn);
   lua_settop(L, 4);
   upto_ctx c;
@@ -742,7 +755,9 @@ static int l_tree_flatten_up_to(lua_State *L) {
 
 static int l_tree_register(lua_State *L) {
   const char *fn = "lx.tree.register";
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1))
+    return lxb_tree_error(L, "%s: the metatable must be a table, got %s", fn,
+                          luaL_typename(L, 1));
   if (!lua_isfunction(L, 2))
     return lxb_tree_error(L, "%s: flatten must be a function, got %s", fn, luaL_typename(L, 2));
   if (!lua_isfunction(L, 3))

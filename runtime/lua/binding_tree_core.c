@@ -176,8 +176,17 @@ void lxb_push_keystr(lua_State *L, const lxb_tree_scratch *s, int depth) {
   }
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  /* path[0] is the root's (unused) slot: keys of children start at 1. */
-  for (int k = 1; k <= depth; k++) lxb_add_key(&b, &s->path[k]);
+  /* path[0] is the root's (unused) slot: keys of children start at 1. A
+  ** very deep path keeps its first and last steps. */
+  for (int k = 1; k <= depth; k++) {
+    if (depth > 24 && k == 11) {
+      char gap[48];
+      snprintf(gap, sizeof gap, "...(%d more)...", depth - 15);
+      luaL_addstring(&b, gap);
+      k = depth - 4;
+    }
+    lxb_add_key(&b, &s->path[k]);
+  }
   luaL_pushresult(&b);
 }
 
@@ -226,7 +235,6 @@ lxb_node_kind lxb_classify(lua_State *L, const lxb_tree_env *env, int idx) {
   lua_rawget(L, env->registry);
   if (lua_istable(L, -1)) {
     lua_insert(L, -2); /* registration, metatable */
-    lua_insert(L, -2);
     return LXB_NODE_CUSTOM;
   }
   lua_pop(L, 2);

@@ -23,13 +23,15 @@ void lxb_treedef_metas(lua_State *L, int idx) {
 
 /* ------------------------------------------------------------ equality */
 
-static int metas_equal(lua_State *L, const lxb_tree_node *n, int ma, int mb) {
+/* Metadata of node x (in metas ma) and node y (in mb), nodes of one kind. */
+static int metas_equal(lua_State *L, const lxb_tree_node *x, const lxb_tree_node *y, int ma,
+                       int mb) {
   int ok = 1;
-  switch (n->kind) {
+  switch (x->kind) {
     case LXB_NODE_DICT:
-      lua_rawgeti(L, ma, n->meta);
-      lua_rawgeti(L, mb, n->meta);
-      for (int32_t i = 1; ok && i <= n->nchild; i++) {
+      lua_rawgeti(L, ma, x->meta);
+      lua_rawgeti(L, mb, y->meta);
+      for (int32_t i = 1; ok && i <= x->nchild; i++) {
         lua_rawgeti(L, -2, i);
         lua_rawgeti(L, -2, i);
         ok = lua_rawequal(L, -1, -2);
@@ -38,23 +40,23 @@ static int metas_equal(lua_State *L, const lxb_tree_node *n, int ma, int mb) {
       lua_pop(L, 2);
       return ok;
     case LXB_NODE_MODULE:
-      lua_rawgeti(L, ma, n->meta);
-      lua_rawgeti(L, mb, n->meta);
+      lua_rawgeti(L, ma, x->meta);
+      lua_rawgeti(L, mb, y->meta);
       ok = lua_rawequal(L, -1, -2);
       lua_getfield(L, -1, "__lx_static");
       int has_static = lua_istable(L, -1) && lxb_rawlen(L, -1) > 0;
       lua_pop(L, 3);
       if (ok && has_static) {
-        lua_rawgeti(L, ma, n->meta + 1);
-        lua_rawgeti(L, mb, n->meta + 1);
+        lua_rawgeti(L, ma, x->meta + 1);
+        lua_rawgeti(L, mb, y->meta + 1);
         ok = lxb_value_equal(L, -1, -2, 0);
         lua_pop(L, 2);
       }
       return ok;
     case LXB_NODE_CUSTOM:
       for (int k = 0; ok && k < 2; k++) {
-        lua_rawgeti(L, ma, n->meta + k);
-        lua_rawgeti(L, mb, n->meta + k);
+        lua_rawgeti(L, ma, x->meta + k);
+        lua_rawgeti(L, mb, y->meta + k);
         ok = k == 0 ? lua_rawequal(L, -1, -2) : lxb_value_equal(L, -1, -2, 0);
         lua_pop(L, 2);
       }
@@ -73,8 +75,8 @@ static int treedef_eq(lua_State *L) {
     int ma = lua_gettop(L) - 1, mb = ma + 1;
     for (int32_t i = 0; same && i < a->nnodes; i++) {
       const lxb_tree_node *x = &a->nodes[i], *y = &b->nodes[i];
-      same = x->kind == y->kind && x->nchild == y->nchild && x->meta == y->meta &&
-             metas_equal(L, x, ma, mb);
+      /* Metadata indices may differ (shared entries); compare the values. */
+      same = x->kind == y->kind && x->nchild == y->nchild && metas_equal(L, x, y, ma, mb);
     }
   }
   lua_pushboolean(L, same);
@@ -98,10 +100,14 @@ static void put_lit(print_ctx *c, const char *s) {
   put(c);
 }
 
-/* A value as Lua source would show it: strings quoted, the rest tostring. */
-static void put_value(print_ctx *c, int idx) {
+static void put_key(print_ctx *c, int idx);
+
+/* A value as Lua source would show it: strings quoted, plain tables as
+** constructors (a few levels deep), the rest tostring. */
+static void put_value_depth(print_ctx *c, int idx, int depth) {
   lua_State *L = c->L;
   idx = lxb_absindex(L, idx);
+  luaL_checkstack(L, 8, "treedef printing");
   if (lua_type(L, idx) == LUA_TSTRING) {
     lua_getglobal(L, "string");
     if (lua_istable(L, -1)) {
@@ -115,9 +121,51 @@ static void put_value(print_ctx *c, int idx) {
     }
     lua_pop(L, 1);
   }
+  if (lua_istable(L, idx) && !lua_getmetatable(L, idx)) {
+    if (depth >= 4) {
+      put_lit(c, "{...}");
+      return;
+    }
+    int n = (int)lxb_rawlen(L, idx), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      count++;
+      lua_pop(L, 1);
+    }
+    put_lit(c, "{");
+    if (count == n) {
+      for (int i = 1; i <= n; i++) {
+        if (i > 1) put_lit(c, ", ");
+        lua_rawgeti(L, idx, i);
+        put_value_depth(c, -1, depth + 1);
+        lua_pop(L, 1);
+      }
+    } else {
+      int first = 1;
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        if (!first) put_lit(c, ", ");
+        first = 0;
+        int t = lua_type(L, -2);
+        if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+          put_key(c, -2);
+        } else {
+          put_lit(c, "[");
+          put_value_depth(c, -2, depth + 1);
+          put_lit(c, "]=");
+        }
+        put_value_depth(c, -1, depth + 1);
+        lua_pop(L, 1);
+      }
+    }
+    put_lit(c, "}");
+    return;
+  }
   lxb_tolstring(L, idx, NULL);
   put(c);
 }
+
+static void put_value(print_ctx *c, int idx) { put_value_depth(c, idx, 0); }
 
 /* A table-constructor key: `name=` or `[key]=`. */
 static void put_key(print_ctx *c, int idx) {
