@@ -66,10 +66,7 @@ static void push_path(flat_ctx *c) {
   const lxb_tree_scratch *s = c->s;
   lua_createtable(L, s->depth, 0);
   for (int k = 1; k <= s->depth; k++) {
-    const lxb_path_key *key = &s->path[k];
-    if (key->type == LUA_TSTRING) lua_pushlstring(L, key->s, key->len);
-    else if (key->is_int) lxb_pushcount(L, key->i);
-    else lua_pushnumber(L, key->d);
+    lxb_push_key(L, &s->path[k]);
     lua_rawseti(L, -2, k);
   }
 }

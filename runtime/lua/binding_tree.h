@@ -42,25 +42,21 @@ typedef struct {
   lxb_tree_node nodes[];
 } lxb_treedef;
 
-/* One step of a key path, for error messages: strings point into Lua
-** strings that stay referenced while the walk runs. */
+/* A table key as the walkers see it: one step of a key path, or a dict key
+** being sorted. Strings point into Lua strings that stay referenced while
+** the walk runs. */
 typedef struct {
-  int type; /* LUA_TNUMBER or LUA_TSTRING */
-  int is_int;
+  int is_num, is_int; /* a number (integer-valued or not), else a string */
   int64_t i;
   double d;
   const char *s;
   size_t len;
-} lxb_path_key;
+} lxb_key;
 
-/* A dict key being sorted (strings point into the table's own keys). */
-typedef struct {
-  int is_num, is_int;
-  int64_t i;
-  double d;
-  const char *s;
-  size_t len;
-} lxb_dict_key;
+/* Reads the key at idx; returns 0 when it is neither a number nor a string. */
+int lxb_read_key(lua_State *L, int idx, lxb_key *k);
+/* Pushes the key as a Lua value. */
+void lxb_push_key(lua_State *L, const lxb_key *k);
 
 /* The walk's scratch memory: grown with realloc, owned by a userdata on the
 ** Lua stack so that an error anywhere (including in user callbacks) frees it
@@ -68,10 +64,10 @@ typedef struct {
 typedef struct {
   lxb_tree_node *nodes;
   int32_t nnodes, cap;
-  lxb_path_key *path;
+  lxb_key *path;
   const void **ancestors;
   int depth, depth_cap;
-  lxb_dict_key *keys; /* the last table's keys, sorted when it is a dict */
+  lxb_key *keys; /* the last table's keys, sorted when it is a dict */
   int32_t nkeys, keys_cap;
 } lxb_tree_scratch;
 
@@ -88,7 +84,7 @@ void lxb_scratch_visit(lua_State *L, lxb_tree_scratch *s, const char *fn, int id
 void lxb_scratch_key(lua_State *L, lxb_tree_scratch *s, int idx);
 void lxb_scratch_key_int(lxb_tree_scratch *s, int64_t i);
 /* Adds one key to a buffer as keystr writes it. */
-void lxb_add_key(luaL_Buffer *b, const lxb_path_key *k);
+void lxb_add_key(luaL_Buffer *b, const lxb_key *k);
 /* Pushes the key path of the first `depth` steps as a string (".a[2]"), or
 ** "the root" when depth is 0. */
 void lxb_push_keystr(lua_State *L, const lxb_tree_scratch *s, int depth);

@@ -35,7 +35,7 @@ static int scratch_gc(lua_State *L) {
 
 static void scratch_grow(lua_State *L, lxb_tree_scratch *s, const char *fn) {
   int cap = s->depth_cap ? s->depth_cap * 2 : 32;
-  lxb_path_key *p = (lxb_path_key *)realloc(s->path, (size_t)cap * sizeof *p);
+  lxb_key *p = (lxb_key *)realloc(s->path, (size_t)cap * sizeof *p);
   if (p) s->path = p;
   const void **a = (const void **)realloc(s->ancestors, (size_t)cap * sizeof *a);
   if (a) s->ancestors = a;
@@ -83,33 +83,45 @@ void lxb_scratch_visit(lua_State *L, lxb_tree_scratch *s, const char *fn, int id
 }
 
 void lxb_scratch_key(lua_State *L, lxb_tree_scratch *s, int idx) {
-  lxb_path_key *k = &s->path[s->depth];
-  memset(k, 0, sizeof *k);
-  if (lua_type(L, idx) == LUA_TSTRING) {
-    k->type = LUA_TSTRING;
-    k->s = lua_tolstring(L, idx, &k->len);
-    return;
-  }
-  k->type = LUA_TNUMBER;
-  lua_Number d = lua_tonumber(L, idx);
-  if (lxb_isinteger(L, idx) || (d == floor(d) && fabs(d) < 9007199254740992.0)) {
-    k->is_int = 1;
-#if LUA_VERSION_NUM >= 503
-    k->i = lxb_isinteger(L, idx) ? (int64_t)lua_tointeger(L, idx) : (int64_t)d;
-#else
-    k->i = (int64_t)d;
-#endif
-  } else {
-    k->d = d;
-  }
+  lxb_read_key(L, idx, &s->path[s->depth]);
 }
 
 void lxb_scratch_key_int(lxb_tree_scratch *s, int64_t i) {
-  lxb_path_key *k = &s->path[s->depth];
+  lxb_key *k = &s->path[s->depth];
   memset(k, 0, sizeof *k);
-  k->type = LUA_TNUMBER;
+  k->is_num = 1;
   k->is_int = 1;
   k->i = i;
+}
+
+int lxb_read_key(lua_State *L, int idx, lxb_key *k) {
+  int t = lua_type(L, idx);
+  memset(k, 0, sizeof *k);
+  if (t == LUA_TSTRING) {
+    k->s = lua_tolstring(L, idx, &k->len);
+    return 1;
+  }
+  if (t != LUA_TNUMBER) return 0;
+  k->is_num = 1;
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, idx)) {
+    k->is_int = 1;
+    k->i = (int64_t)lua_tointeger(L, idx);
+    return 1;
+  }
+#endif
+  k->d = lua_tonumber(L, idx);
+  if (k->d == floor(k->d) && fabs(k->d) < 9007199254740992.0) {
+    k->is_int = 1;
+    k->i = (int64_t)k->d;
+  }
+  return 1;
+}
+
+void lxb_push_key(lua_State *L, const lxb_key *k) {
+  if (!k->is_num) lua_pushlstring(L, k->s, k->len);
+  else if (k->is_int) lxb_pushcount(L, k->i);
+  else lua_pushnumber(L, k->d);
 }
 
 /* ------------------------------------------------------------- keystr */
@@ -151,9 +163,9 @@ static void add_quoted(luaL_Buffer *b, const char *s, size_t n) {
   luaL_addchar(b, '"');
 }
 
-void lxb_add_key(luaL_Buffer *b, const lxb_path_key *k) {
+void lxb_add_key(luaL_Buffer *b, const lxb_key *k) {
   char num[64];
-  if (k->type == LUA_TSTRING) {
+  if (!k->is_num) {
     if (is_identifier(k->s, k->len)) {
       luaL_addchar(b, '.');
       luaL_addlstring(b, k->s, k->len);
@@ -244,7 +256,7 @@ lxb_node_kind lxb_classify(lua_State *L, const lxb_tree_env *env, int idx) {
 /* ---------------------------------------------------------- table rules */
 
 /* Numbers ascending (integers exactly), then strings by bytes. */
-static int key_order(const lxb_dict_key *a, const lxb_dict_key *b) {
+static int key_order(const lxb_key *a, const lxb_key *b) {
   if (a->is_num != b->is_num) return a->is_num ? -1 : 1;
   if (a->is_num) {
     if (a->is_int && b->is_int) return (a->i > b->i) - (a->i < b->i);
@@ -258,32 +270,7 @@ static int key_order(const lxb_dict_key *a, const lxb_dict_key *b) {
 }
 
 static int key_order_qsort(const void *a, const void *b) {
-  return key_order((const lxb_dict_key *)a, (const lxb_dict_key *)b);
-}
-
-/* Reads the key at idx into k; returns 0 when it is neither a number nor a string. */
-static int read_key(lua_State *L, int idx, lxb_dict_key *k) {
-  int t = lua_type(L, idx);
-  memset(k, 0, sizeof *k);
-  if (t == LUA_TSTRING) {
-    k->s = lua_tolstring(L, idx, &k->len);
-    return 1;
-  }
-  if (t != LUA_TNUMBER) return 0;
-  k->is_num = 1;
-#if LUA_VERSION_NUM >= 503
-  if (lua_isinteger(L, idx)) {
-    k->is_int = 1;
-    k->i = (int64_t)lua_tointeger(L, idx);
-    return 1;
-  }
-#endif
-  k->d = lua_tonumber(L, idx);
-  if (k->d == floor(k->d) && fabs(k->d) < 9007199254740992.0) {
-    k->is_int = 1;
-    k->i = (int64_t)k->d;
-  }
-  return 1;
+  return key_order((const lxb_key *)a, (const lxb_key *)b);
 }
 
 lxb_node_kind lxb_table_kind(lua_State *L, lxb_tree_scratch *s, const char *fn, int idx,
@@ -295,13 +282,13 @@ lxb_node_kind lxb_table_kind(lua_State *L, lxb_tree_scratch *s, const char *fn, 
     lua_pop(L, 1);
     if (count == s->keys_cap) {
       int32_t cap = s->keys_cap ? s->keys_cap * 2 : 64;
-      lxb_dict_key *k = (lxb_dict_key *)realloc(s->keys, (size_t)cap * sizeof *k);
+      lxb_key *k = (lxb_key *)realloc(s->keys, (size_t)cap * sizeof *k);
       if (!k) lxb_tree_error(L, "%s: out of memory walking the tree", fn);
       s->keys = k;
       s->keys_cap = cap;
     }
-    lxb_dict_key *k = &s->keys[count++];
-    if (!read_key(L, -1, k)) {
+    lxb_key *k = &s->keys[count++];
+    if (!lxb_read_key(L, -1, k)) {
       const char *what = lxb_tolstring(L, -1, NULL);
       lxb_push_keystr(L, s, s->depth);
       lxb_tree_error(L, "%s: the table at %s has a key of type %s (%s); pytree tables may "
@@ -332,7 +319,7 @@ lxb_node_kind lxb_table_kind(lua_State *L, lxb_tree_scratch *s, const char *fn, 
   }
   if (count <= 16) { /* insertion sort: no allocation for the usual small dicts */
     for (int32_t i = 1; i < count; i++) {
-      lxb_dict_key k = s->keys[i];
+      lxb_key k = s->keys[i];
       int32_t j = i;
       for (; j > 0 && key_order(&s->keys[j - 1], &k) > 0; j--) s->keys[j] = s->keys[j - 1];
       s->keys[j] = k;
@@ -346,11 +333,11 @@ lxb_node_kind lxb_table_kind(lua_State *L, lxb_tree_scratch *s, const char *fn, 
 int lxb_keys_match(lua_State *L, const lxb_tree_scratch *s, int keys) {
   if ((int32_t)lxb_rawlen(L, keys) != s->nkeys) return 0;
   for (int32_t i = 0; i < s->nkeys; i++) {
-    lxb_dict_key k;
+    lxb_key k;
     lua_rawgeti(L, keys, i + 1);
-    read_key(L, -1, &k);
+    lxb_read_key(L, -1, &k);
     lua_pop(L, 1); /* the string stays alive in `keys` */
-    const lxb_dict_key *want = &s->keys[i];
+    const lxb_key *want = &s->keys[i];
     if (k.is_num != want->is_num) return 0;
     if (k.is_num) {
       if (k.is_int != want->is_int || (k.is_int ? k.i != want->i : k.d != want->d)) return 0;
@@ -364,10 +351,7 @@ int lxb_keys_match(lua_State *L, const lxb_tree_scratch *s, int keys) {
 void lxb_push_keys(lua_State *L, const lxb_tree_scratch *s) {
   lua_createtable(L, s->nkeys, 0);
   for (int32_t i = 0; i < s->nkeys; i++) {
-    const lxb_dict_key *k = &s->keys[i];
-    if (!k->is_num) lua_pushlstring(L, k->s, k->len);
-    else if (k->is_int) lxb_pushcount(L, k->i);
-    else lua_pushnumber(L, k->d);
+    lxb_push_key(L, &s->keys[i]);
     lua_rawseti(L, -2, i + 1);
   }
 }

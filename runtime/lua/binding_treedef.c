@@ -171,15 +171,9 @@ static void put_value(print_ctx *c, int idx) { put_value_depth(c, idx, 0); }
 static void put_key(print_ctx *c, int idx) {
   lua_State *L = c->L;
   luaL_Buffer b;
-  lxb_path_key k;
-  memset(&k, 0, sizeof k);
-  lxb_tree_scratch tmp;
-  memset(&tmp, 0, sizeof tmp);
-  tmp.path = &k;
-  idx = lxb_absindex(L, idx);
+  lxb_key k;
   /* Reuse the key-path writer, then turn ".name" into "name=". */
-  tmp.depth = 0;
-  lxb_scratch_key(L, &tmp, idx);
+  lxb_read_key(L, idx, &k);
   luaL_buffinit(L, &b);
   lxb_add_key(&b, &k);
   luaL_addchar(&b, '=');
