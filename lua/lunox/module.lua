@@ -21,11 +21,7 @@ local STORE = core.tree_store_key
 local INIT = {}
 
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
-local type, error, pairs, ipairs, select = type, error, pairs, ipairs, select
-
-local function is_class(x)
-  return type(x) == "table" and rawget(x, "__lx_fields") ~= nil
-end
+local type, error, pairs, ipairs = type, error, pairs, ipairs
 
 --- True when x is an instance of an lx.Module class.
 function M.is_module(x)
@@ -205,13 +201,5 @@ M.Module = setmetatable({ extend = extend, __lx_children = {}, __lx_inherited = 
 function M.Module.__tostring(self)
   return require("lunox.pformat").pformat(self)
 end
-
---- The class of a module instance (its metatable), or nil.
-function M.class_of(x)
-  if M.is_module(x) then return getmetatable(x) end
-  return nil
-end
-
-M.is_class = is_class
 
 return M
