@@ -5,17 +5,7 @@
 local lx = require("lunox")
 local T = lx.tree
 
--- Asserts that f raises an error whose message contains every text (plain).
-local function raises(texts, f, ...)
-  if type(texts) == "string" then texts = { texts } end
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error containing: " .. texts[1])
-  for _, text in ipairs(texts) do
-    assert.is_truthy(tostring(err):find(text, 1, true),
-      "expected '" .. text .. "' in: " .. tostring(err))
-  end
-  return tostring(err)
-end
+local raises = require("spec.support.array_helpers").raises
 
 -- Equinox's Linear, counting its init calls.
 local Linear = lx.Module:extend("Linear", {

@@ -6,48 +6,8 @@
 local lx = require("lunox")
 local T = lx.tree
 
--- Asserts that f raises an error whose message contains every text (plain).
-local function raises(texts, f, ...)
-  if type(texts) == "string" then texts = { texts } end
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error containing: " .. texts[1])
-  for _, text in ipairs(texts) do
-    assert.is_truthy(tostring(err):find(text, 1, true),
-      "expected '" .. text .. "' in: " .. tostring(err))
-  end
-  return tostring(err)
-end
-
--- Records every table reachable from root with its raw contents and
--- metatable; the returned function asserts that nothing changed since.
-local function snapshot(root)
-  local seen, order = {}, {}
-  local function walk(t)
-    if type(t) ~= "table" or seen[t] then return end
-    local copy = { n = 0, mt = getmetatable(t), kv = {} }
-    seen[t] = copy
-    order[#order + 1] = t
-    for k, v in next, t do
-      copy.kv[k] = v
-      copy.n = copy.n + 1
-      walk(k)
-      walk(v)
-    end
-  end
-  walk(root)
-  return function()
-    for _, t in ipairs(order) do
-      local copy = seen[t]
-      local n = 0
-      for k, v in next, t do
-        n = n + 1
-        assert.is_true(rawequal(copy.kv[k], v), "a table of the tree changed at key " .. tostring(k))
-      end
-      assert.are.equal(copy.n, n, "a table of the tree gained or lost keys")
-      assert.is_true(rawequal(copy.mt, getmetatable(t)), "a metatable changed")
-    end
-  end
-end
+local raises = require("spec.support.array_helpers").raises
+local snapshot = require("spec.support.tree_helpers").snapshot
 
 local function values(a) return a:tolist() end
 

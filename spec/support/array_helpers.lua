@@ -155,8 +155,9 @@ function M.check_list(a, nested, dtype, tol, label)
 end
 
 --- Calls fn(...) and asserts that it raises a string error containing every
--- string in `needles` (plain matches). Returns the message.
+-- string in `needles` (a list, or one string; plain matches). Returns the message.
 function M.raises(needles, fn, ...)
+  if type(needles) == "string" then needles = { needles } end
   local ok, err = pcall(fn, ...)
   if ok then
     error("expected an error mentioning '" .. table.concat(needles, "', '") ..
