@@ -4,25 +4,13 @@
 -- Prints absolute figures and lunox/peer ratios (higher is better for
 -- throughput; for per-op overhead lower is better).
 local lx = require("lunox")
-local ok_sys, system = pcall(require, "system") -- luasystem: wall clock
-if not ok_sys then error("bench needs luasystem (Debian: lua-system) for a wall clock") end
-local now = system.gettime
+-- bench_common.lua lives beside this script.
+package.path = (arg and arg[0] and arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
+local bench = require("bench_common")
 
 local host = jit and "lunoxjit" or "lunox"
 
--- Best of `reps` timings of fn() (seconds), after one warm-up call.
-local function best_time(reps, fn)
-  fn()
-  local best = math.huge
-  for _ = 1, reps do
-    local t0 = now()
-    fn()
-    lx.sync()
-    local dt = now() - t0
-    if dt < best then best = dt end
-  end
-  return best
-end
+local best_time = bench.best_time
 
 local results = {}
 
@@ -90,26 +78,10 @@ except ImportError:
 for k, v in out.items(): print(k, v)
 ]]
 
-local peers = {}
-local python = "/usr/bin/python3"
-local f = io.open(python, "r")
-if f then
-  f:close()
-  local tmp = os.tmpname()
-  local sf = assert(io.open(tmp, "w"))
-  sf:write(peer_script)
-  sf:close()
-  -- Same BLAS thread count for both (NumPy's OpenBLAS otherwise picks its
-  -- own, which made its GEMM look slower than it is).
-  local threads = lx.devices()[1].threads
-  local p = io.popen("OPENBLAS_NUM_THREADS=" .. threads .. " " .. python .. " " .. tmp .. " 2>/dev/null")
-  for line in p:lines() do
-    local k, v = line:match("^(%S+)%s+(%S+)$")
-    if k then peers[k] = tonumber(v) end
-  end
-  p:close()
-  os.remove(tmp)
-end
+-- Same BLAS thread count for both (NumPy's OpenBLAS otherwise picks its own,
+-- which made its GEMM look slower than it is).
+local peers = bench.run_python(peer_script,
+  "OPENBLAS_NUM_THREADS=" .. lx.devices()[1].threads .. " ")
 
 local function ratio(x, y, inverse)
   if not x or not y then return "   n/a" end

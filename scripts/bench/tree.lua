@@ -7,9 +7,9 @@
 -- installed, else a minimal pure-Python one (JAX's C++ pytrees are not in
 -- Debian; they take about 0.1-0.2 us per node).
 local lx = require("lunox")
-local ok_sys, system = pcall(require, "system") -- luasystem: wall clock
-if not ok_sys then error("bench needs luasystem (Debian: lua-system) for a wall clock") end
-local now = system.gettime
+-- bench_common.lua lives beside this script.
+package.path = (arg and arg[0] and arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
+local bench = require("bench_common")
 
 local host = jit and "lunoxjit" or "lunox"
 local DEPTH = 5000
@@ -31,18 +31,8 @@ function MLP:init(depth)
   self.activation = lx.tanh
 end
 
--- Best of `reps` timings of fn() in milliseconds, after one warm-up call.
-local function best_ms(reps, fn)
-  fn()
-  local best = math.huge
-  for _ = 1, reps do
-    local t0 = now()
-    fn()
-    local dt = now() - t0
-    if dt < best then best = dt end
-  end
-  return best * 1e3
-end
+-- Best of `reps` timings of fn() in milliseconds.
+local function best_ms(reps, fn) return bench.best_time(reps, fn) * 1e3 end
 
 local model = MLP(DEPTH)
 local leaves, treedef = lx.tree.flatten(model)
@@ -111,23 +101,7 @@ print("name", name.replace(" ", "+"))
 for k, v in out.items(): print(k, v)
 ]==]
 
-local peer = {}
-local python = "/usr/bin/python3"
-local f = io.open(python, "r")
-if f then
-  f:close()
-  local tmp = os.tmpname()
-  local sf = assert(io.open(tmp, "w"))
-  sf:write(peer_script)
-  sf:close()
-  local p = io.popen(python .. " " .. tmp .. " 2>/dev/null")
-  for line in p:lines() do
-    local k, v = line:match("^(%S+)%s+(%S+)$")
-    if k then peer[k] = tonumber(v) or v end
-  end
-  p:close()
-  os.remove(tmp)
-end
+local peer = bench.run_python(peer_script)
 if peer.flatten and peer.unflatten then peer.flatten_unflatten = peer.flatten + peer.unflatten end
 
 local function ratio(key)

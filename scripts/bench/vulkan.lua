@@ -9,9 +9,9 @@
 -- batched (ops queue up, one sync at the end) and one at a time (a sync after
 -- every op), each next to the CPU backend.
 local lx = require("lunox")
-local ok_sys, system = pcall(require, "system")
-if not ok_sys then error("bench needs luasystem (Debian: lua-system) for a wall clock") end
-local now = system.gettime
+-- bench_common.lua lives beside this script.
+package.path = (arg and arg[0] and arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
+local bench = require("bench_common")
 
 local device_name = arg and arg[1] or "vulkan"
 local info
@@ -27,20 +27,7 @@ end
 local dev = info.name
 local max_size = tonumber(arg and arg[2]) or (info.is_gpu and 8192 or 1024)
 
--- Best of `reps` timings (seconds) of fn(), after a warm-up; lx.sync() is
--- inside the timing, so queued GPU work counts.
-local function best_time(reps, fn)
-  fn()
-  lx.sync()
-  local best = math.huge
-  for _ = 1, reps do
-    local t0 = now()
-    fn()
-    lx.sync()
-    best = math.min(best, now() - t0)
-  end
-  return best
-end
+local best_time = bench.best_time
 
 local function try(fn)
   local ok, result = pcall(fn)
