@@ -1,14 +1,20 @@
 --- lunox: Equinox-style arrays and models for Lua.
 -- `local lx = require("lunox")`. The array functions come from the C
 -- binding (`lunox.core`); this module gathers them with the Lua-level parts:
--- pytrees (`lx.tree`), Modules, `tree_at`, filters, `tree_equal` and
--- `tree_pformat`.
+-- pytrees (`lx.tree`), Modules, `tree_at`, filters, `tree_equal`,
+-- `tree_pformat`, serialisation (.eqx, safetensors, JSON) and
+-- `filter_eval_shape`.
 -- @module lunox
 local core = require("lunox.core")
 
 local M = {}
+-- Names starting with "_" and the parts that submodules wrap (tree_*,
+-- json_*, safetensors_*) stay in lunox.core.
 for name, value in pairs(core) do
-  if name:sub(1, 5) ~= "tree_" and name ~= "treedef_methods" then M[name] = value end
+  if name:sub(1, 1) ~= "_" and not name:match("^tree_") and not name:match("^json_")
+    and not name:match("^safetensors_") and name ~= "treedef_methods" then
+    M[name] = value
+  end
 end
 
 --- Default settings, read by the functions that depend on them.
@@ -16,6 +22,7 @@ M.config = { threefry_partitionable = true }
 
 --- The empty subtree (Python's None) where a table needs a value.
 M.none = core.none
+M.json = require("lunox.json")
 
 M.tree = require("lunox.tree")
 
@@ -32,5 +39,19 @@ for _, name in ipairs({ "filter", "partition", "combine", "is_array", "is_array_
 end
 
 M.tree_pformat = function(...) return require("lunox.pformat").pformat(...) end
+
+local eval_shape = require("lunox.eval_shape")
+M.ShapeDtypeStruct = eval_shape.ShapeDtypeStruct
+M.is_shape_dtype_struct = eval_shape.is_shape_dtype_struct
+M.filter_eval_shape = eval_shape.filter_eval_shape
+
+local serialise = require("lunox.serialise")
+for _, name in ipairs({ "tree_serialise_leaves", "tree_deserialise_leaves",
+  "default_serialise_filter_spec", "default_deserialise_filter_spec",
+  "skip_deserialise_filter_spec" }) do
+  M[name] = serialise[name]
+end
+
+M.safetensors = require("lunox.safetensors")
 
 return M

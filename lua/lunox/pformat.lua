@@ -267,7 +267,10 @@ build = function(x, ctx)
       doc = build_module(x, ctx)
     else
       local mt = getmetatable_raw(x)
-      if type(mt) == "table" then
+      if type(mt) == "table" and ctx.short_arrays and type(rawget(mt, "__lx_short_repr")) == "function" then
+        -- Array-like leaves without values (lx.ShapeDtypeStruct) print as arrays do.
+        doc = text(mt.__lx_short_repr(x))
+      elseif type(mt) == "table" then
         doc = text(opaque_table(x, mt))
       else
         doc = build_table(x, ctx)

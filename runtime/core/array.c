@@ -33,6 +33,24 @@ lx_status lx__buffer_new(lx_device *dev, size_t nbytes, lx_buffer **out) {
   b->device = dev;
   b->nbytes = nbytes;
   b->handle = handle;
+  b->release = NULL;
+  b->release_ctx = NULL;
+  if (!dev->backend->holds_no_memory) atomic_fetch_add(&dev->bytes_in_use, nbytes);
+  *out = b;
+  return LX_OK;
+}
+
+lx_status lx__buffer_external(void *data, size_t nbytes, void (*release)(void *ctx),
+                              void *ctx, lx_buffer **out) {
+  lx_buffer *b = malloc(sizeof *b);
+  if (!b) return lx_set_error(LX_ERR_MEMORY, "out of host memory for a buffer header");
+  lx_device *dev = lx_device_cpu();
+  atomic_init(&b->refcount, 1);
+  b->device = dev;
+  b->nbytes = nbytes;
+  b->handle = data;
+  b->release = release;
+  b->release_ctx = ctx;
   atomic_fetch_add(&dev->bytes_in_use, nbytes);
   *out = b;
   return LX_OK;
@@ -45,8 +63,10 @@ lx_buffer *lx__buffer_retain(lx_buffer *b) {
 
 void lx__buffer_release(lx_buffer *b) {
   if (!b || atomic_fetch_sub(&b->refcount, 1) != 1) return;
-  b->device->backend->buffer_free(b->device, b->handle, b->nbytes);
-  atomic_fetch_sub(&b->device->bytes_in_use, b->nbytes);
+  if (b->release) b->release(b->release_ctx);
+  else b->device->backend->buffer_free(b->device, b->handle, b->nbytes);
+  if (!b->device->backend->holds_no_memory)
+    atomic_fetch_sub(&b->device->bytes_in_use, b->nbytes);
   free(b);
 }
 
@@ -69,20 +89,21 @@ lx_status lx_shape_check(const char *fn, lx_dtype dtype, int ndim,
                         fn, ndim, LX_MAX_DIMS);
   if ((unsigned)dtype >= LX_DTYPE_COUNT)
     return lx_set_error(LX_ERR_ARGUMENT, "%s: invalid dtype %d", fn, (int)dtype);
+  /* The product of the non-zero dimensions must fit in 64 bits even when a
+  ** zero dimension makes the array empty: strides and element counts are
+  ** computed from them. */
   uint64_t total = 1;
-  bool overflow = false;
+  bool overflow = false, empty = false;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return lx_set_error(LX_ERR_SHAPE, "%s: negative dimension %" PRId64
                           " at position %d in shape %s", fn, shape[i], i + 1,
                           lx__shape_str(ndim, shape, sbuf, sizeof sbuf));
-    if (shape[i] != 0 && total > (uint64_t)INT64_MAX / (uint64_t)shape[i])
-      overflow = true;
-    else
-      total *= (uint64_t)shape[i];
+    if (shape[i] == 0) empty = true;
+    else if (total > (uint64_t)INT64_MAX / (uint64_t)shape[i]) overflow = true;
+    else total *= (uint64_t)shape[i];
   }
-  /* A zero dimension makes the array empty however large the others are. */
-  for (int i = 0; i < ndim; i++) if (shape[i] == 0) { overflow = false; total = 0; }
+  if (empty && !overflow) total = 0;
   size_t item = lx_dtype_size(dtype);
   if (overflow || total > SIZE_MAX / item)
     return lx_set_error(LX_ERR_MEMORY, "%s: shape %s of %s is too large (its byte "
@@ -168,6 +189,7 @@ size_t lx_array_nbytes(const lx_array *a) { return (size_t)a->size * lx_dtype_si
 lx_device *lx_array_device(const lx_array *a) { return a->buffer->device; }
 
 bool lx_array_is_contiguous(const lx_array *a) {
+  if (a->size == 0) return true; /* no element is out of place */
   int64_t expect = 1;
   for (int i = a->ndim - 1; i >= 0; i--) {
     if (a->shape[i] != 1 && a->strides[i] != expect) return false;
@@ -184,7 +206,11 @@ void *lx_array_host_address(lx_array *a) {
 }
 
 lx_status lx__same_device(const char *fn, const lx_array *a, const lx_array *b) {
-  if (a->buffer->device == b->buffer->device) return LX_OK;
+  /* An abstract operand makes the result abstract (lx__op_device), whatever
+  ** device the other one is on. */
+  if (a->buffer->device == b->buffer->device || lx_array_is_abstract(a) ||
+      lx_array_is_abstract(b))
+    return LX_OK;
   return lx_set_error(LX_ERR_DEVICE, "%s: arrays are on different devices (%s and %s); "
                       "move one with a:to(device)", fn, a->buffer->device->name,
                       b->buffer->device->name);
@@ -202,6 +228,7 @@ lx_status lx_array_empty(lx_device *device, lx_dtype dtype, int ndim,
   lx_status st = lx_shape_check("empty", dtype, ndim, shape, NULL, &nbytes);
   if (st != LX_OK) return st;
   if (!device) device = lx_device_cpu();
+  if (lx_abstract_active()) device = lx__device_abstract();
   lx_buffer *buf;
   st = lx__buffer_new(device, nbytes, &buf);
   if (st != LX_OK) {
@@ -259,7 +286,8 @@ lx_status lx_array_read(lx_array *a, void *dst, size_t nbytes) {
 }
 
 lx_status lx_array_to_device(lx_array *a, lx_device *device, lx_array **out) {
-  if (a->buffer->device == device) {
+  /* An abstract array stays abstract: it has no values to move. */
+  if (a->buffer->device == device || lx_array_is_abstract(a)) {
     *out = lx_array_retain(a);
     return LX_OK;
   }
@@ -325,6 +353,10 @@ lx_status lx_arange(lx_device *device, double start, double stop, double step,
   lx_array *a;
   lx_status st = lx_array_empty(device, dtype, 1, &n, &a);
   if (st != LX_OK) return st;
+  if (lx_array_is_abstract(a)) {
+    *out = a;
+    return LX_OK;
+  }
   /* Computed here, once for every backend, with lx_store_double's exact
   ** rounding: straight into host-addressable memory, else uploaded. */
   size_t item = lx_dtype_size(dtype), nbytes = (size_t)n * item;

@@ -722,6 +722,15 @@ static void append_dtype(strbuf *b, const lx_array *a, size_t body_start,
 lx_status lx_array_format(lx_array *a, const lx_format_options *opts, char **out) {
   if (!a || !out) return lx_set_error(LX_ERR_ARGUMENT, "format: no array or no output");
   *out = NULL;
+  if (lx_array_is_abstract(a)) {
+    /* No values to print: JAX's name for a shape-and-dtype-only value. */
+    char shape[LX_SHAPE_STR_MAX + 32];
+    lx_array_short_repr(a, shape, sizeof shape);
+    size_t n = strlen(shape) + 32;
+    if (!(*out = malloc(n))) return lx_set_error(LX_ERR_MEMORY, "format: out of memory");
+    snprintf(*out, n, "ShapedArray(%s)", shape);
+    return LX_OK;
+  }
   lx_format_options o;
   if (opts) o = *opts;
   else lx_format_options_default(&o);

@@ -15,6 +15,10 @@ typedef struct lx_buffer {
   lx_device *device;
   size_t nbytes;
   void *handle; /* the backend's: a host pointer for cpu */
+  /* Memory the backend did not allocate (a mapped file): released through
+  ** this instead of the backend's buffer_free. */
+  void (*release)(void *ctx);
+  void *release_ctx;
 } lx_buffer;
 
 struct lx_array {
@@ -65,7 +69,10 @@ typedef struct lx_op {
 } lx_op;
 
 typedef struct lx_backend {
-  const char *kind; /* "cpu", "vulkan" */
+  const char *kind; /* "cpu", "vulkan", "abstract" */
+  /* True for the abstract device: its buffers take no memory, so they are
+  ** left out of the memory accounting. */
+  bool holds_no_memory;
   lx_status (*buffer_alloc)(lx_device *dev, size_t nbytes, void **handle);
   void (*buffer_free)(lx_device *dev, void *handle, size_t nbytes);
   /* Host <-> device copies of byte ranges of a buffer. download waits for
@@ -93,6 +100,10 @@ struct lx_device {
 
 /* array.c */
 lx_status lx__buffer_new(lx_device *dev, size_t nbytes, lx_buffer **out);
+/* A CPU buffer over host memory owned by someone else: `release(ctx)` runs
+** when the last reference goes. */
+lx_status lx__buffer_external(void *data, size_t nbytes, void (*release)(void *ctx),
+                              void *ctx, lx_buffer **out);
 lx_buffer *lx__buffer_retain(lx_buffer *b);
 void lx__buffer_release(lx_buffer *b);
 /* A new array header over `buffer` (retained), contiguous strides. */
@@ -124,5 +135,11 @@ lx_status lx__broadcast_shapes(const char *fn, int na, const int64_t *sa,
 
 /* devices.c */
 extern const lx_backend lx_cpu_backend;
+
+/* abstract.c */
+lx_device *lx__device_abstract(void);
+/* The device of an op's result: the abstract device when an operand is
+** abstract (b may be NULL), else a's. */
+lx_device *lx__op_device(const lx_array *a, const lx_array *b);
 
 #endif

@@ -141,7 +141,7 @@ static lx_status binary_run(lx_binary_op op, lx_array *x, lx_array *y,
   lx_array *bx = NULL, *by = NULL, *r = NULL;
   if ((st = broadcast_operand(x, ndim, shape, &bx)) != LX_OK) goto done;
   if ((st = broadcast_operand(y, ndim, shape, &by)) != LX_OK) goto done;
-  if ((st = new_like_shape(x->buffer->device, result_dtype, ndim, shape, &r)) != LX_OK)
+  if ((st = new_like_shape(lx__op_device(x, y), result_dtype, ndim, shape, &r)) != LX_OK)
     goto done;
   lx_op o = {.kind = LX_OP_BINARY, .code = op, .ninputs = 2, .in = {bx, by}, .out = r};
   st = lx__run(&o);
@@ -218,7 +218,8 @@ lx_status lx_where(lx_array *cond, lx_array *x, lx_array *y, lx_array **out) {
   if ((st = broadcast_operand(c, n2, s2, &bc)) != LX_OK) goto done;
   if ((st = broadcast_operand(cx, n2, s2, &bx)) != LX_OK) goto done;
   if ((st = broadcast_operand(cy, n2, s2, &by)) != LX_OK) goto done;
-  if ((st = new_like_shape(x->buffer->device, dtype, n2, s2, &r)) != LX_OK) goto done;
+  lx_device *dev = lx_array_is_abstract(cond) ? lx__op_device(cond, NULL) : lx__op_device(x, y);
+  if ((st = new_like_shape(dev, dtype, n2, s2, &r)) != LX_OK) goto done;
   lx_op o = {.kind = LX_OP_WHERE, .ninputs = 3, .in = {bc, bx, by}, .out = r};
   st = lx__run(&o);
   if (st == LX_OK) { *out = r; r = NULL; }

@@ -74,7 +74,7 @@ lx_status lx_matmul(lx_array *a, lx_array *b, lx_array **out) {
   int64_t rs[LX_MAX_DIMS];
   for (int i = 0; i < nb; i++) rs[i] = batch[i];
   rs[nb] = M; rs[nb + 1] = N;
-  if ((st = lx_array_empty(a->buffer->device, dtype, nd, rs, &r)) != LX_OK) goto done;
+  if ((st = lx_array_empty(lx__op_device(a, b), dtype, nd, rs, &r)) != LX_OK) goto done;
   lx_op o = {.kind = LX_OP_MATMUL, .ninputs = 2, .in = {va, vb}, .out = r};
   if ((st = lx__run(&o)) != LX_OK) goto done;
   /* Drop the axes that vector operands added. */

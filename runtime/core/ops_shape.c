@@ -131,11 +131,13 @@ lx_status lx_concatenate(int n, lx_array *const *arrays, int axis, lx_array **ou
     return lx_set_error(LX_ERR_ARGUMENT, "concatenate: axis %d is out of range for arrays "
                         "of %d dimensions", axis + 1, first->ndim);
   lx_dtype dtype = first->dtype;
+  lx_device *dev = first->buffer->device;
   int64_t total = 0;
   for (int k = 0; k < n; k++) {
     lx_array *x = arrays[k];
     lx_status st = lx__same_device("concatenate", first, x);
     if (st != LX_OK) return st;
+    if (lx_array_is_abstract(x)) dev = x->buffer->device;
     bool ok = x->ndim == first->ndim;
     for (int i = 0; ok && i < x->ndim; i++)
       if (i != axis && x->shape[i] != first->shape[i]) ok = false;
@@ -151,7 +153,7 @@ lx_status lx_concatenate(int n, lx_array *const *arrays, int axis, lx_array **ou
   for (int i = 0; i < first->ndim; i++) shape[i] = first->shape[i];
   shape[axis] = total;
   lx_array *r;
-  lx_status st = lx_array_empty(first->buffer->device, dtype, first->ndim, shape, &r);
+  lx_status st = lx_array_empty(dev, dtype, first->ndim, shape, &r);
   if (st != LX_OK) return st;
   int64_t pos = 0;
   for (int k = 0; k < n && st == LX_OK; k++) {

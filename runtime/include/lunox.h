@@ -135,6 +135,15 @@ uint64_t lx_memory_in_use(void);
 ** system. */
 void lx_memory_trim(void);
 
+/* Abstract evaluation (filter_eval_shape): between begin and end, on the
+** calling thread, every new array goes to the "abstract" device, which keeps
+** shapes and dtypes and allocates no memory; ops check and compute shapes as
+** usual and run nothing. Reading an abstract array's values is an error.
+** Calls nest. */
+void lx_abstract_begin(void);
+void lx_abstract_end(void);
+bool lx_abstract_active(void);
+
 /* ---------------------------------------------------------------- arrays */
 
 typedef struct lx_array lx_array;
@@ -150,6 +159,7 @@ int64_t lx_array_size(const lx_array *a);
 size_t lx_array_nbytes(const lx_array *a); /* size * dtype size */
 lx_device *lx_array_device(const lx_array *a);
 bool lx_array_is_contiguous(const lx_array *a); /* row-major, no gaps */
+bool lx_array_is_abstract(const lx_array *a);   /* made by abstract evaluation */
 /* Address of element 0 when the array lives in host-addressable memory and
 ** is computed (waits for it); NULL otherwise, with the reason as the error. */
 void *lx_array_host_address(lx_array *a);

@@ -168,6 +168,11 @@ int luaopen_lunox_core(lua_State *L) {
   luaL_setfuncs(L, fns, 0);
   lxb_register_ops(L);
   lxb_register_tree(L);
+  lxb_register_io(L);
+  lxb_register_bytesio(L);
+  lxb_register_json(L);
+  lxb_register_safetensors(L);
+  lxb_register_abstract(L);
   lua_pushstring(L, LX_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -117,5 +117,11 @@ void lxb_push_item(lua_State *L, lx_array *a);
 /* ---------------------------------------------------------- registration */
 void lxb_register_array_type(lua_State *L); /* metatable + methods */
 void lxb_register_ops(lua_State *L);        /* fills the module table at -1 */
+/* Each of these fills the module table at -1 too. */
+void lxb_register_io(lua_State *L);          /* .npy records, atomic-write helpers */
+void lxb_register_bytesio(lua_State *L);     /* lx.BytesIO */
+void lxb_register_json(lua_State *L);        /* json_decode */
+void lxb_register_safetensors(lua_State *L); /* safetensors read/write */
+void lxb_register_abstract(lua_State *L);    /* abstract evaluation (filter_eval_shape) */
 
 #endif
