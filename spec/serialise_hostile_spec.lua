@@ -114,14 +114,8 @@ describe("hostile .eqx input", function()
     local before = lx.memory_in_use()
     rejects({ "truncated" }, r, { lx.zeros({ 1 }) }, { strict = false })
     -- A stream of unknown length (a plain object) is read in bounded chunks.
-    local pos = 1
-    local source = { read = function(_, n)
-      if pos > #r then return nil end
-      local s = r:sub(pos, pos + n - 1)
-      pos = pos + #s
-      return s
-    end }
-    raises({ "tree_deserialise_leaves", "<stream>, byte " }, lx.tree_deserialise_leaves, source,
+    raises({ "tree_deserialise_leaves", "<stream>, byte " }, lx.tree_deserialise_leaves,
+      S.string_reader(r),
       { lx.zeros({ 1 }) }, { strict = false })
     collectgarbage()
     assert.is_true(lx.memory_in_use() - before < 2 ^ 20)

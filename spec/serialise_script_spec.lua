@@ -3,21 +3,9 @@
 -- status 0 and prints each check it makes.
 local process = require("spec.support.process")
 
-local function cwd()
-  local p = io.popen("pwd")
-  local dir = p:read("*l")
-  p:close()
-  return dir
-end
-
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  return cwd() .. "/" .. path
-end
-
-local root = absolute((debug.getinfo(1, "S").source:match("^@(.*)[/\\]spec[/\\]") or "."))
+local root = process.absolute((debug.getinfo(1, "S").source:match("^@(.*)[/\\]spec[/\\]") or "."))
 local script = root .. "/scripts/serialise_hyperparams.lua"
-local host = absolute(process.host)
+local host = process.absolute(process.host)
 
 describe("scripts/serialise_hyperparams.lua", function()
   for _, dir in ipairs({ root, "/" }) do

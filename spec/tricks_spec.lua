@@ -5,25 +5,12 @@
 local lx = require("lunox")
 local process = require("spec.support.process")
 
--- Absolute paths, so the scripts can be run from any working directory.
-local function cwd()
-  local p = io.popen("pwd")
-  local dir = p:read("*l")
-  p:close()
-  return dir
-end
-
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  return cwd() .. "/" .. path
-end
-
 -- The repository root: this file's directory's parent.
 local spec_dir = (debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or ".")
-spec_dir = absolute(spec_dir)
+spec_dir = process.absolute(spec_dir)
 local root = spec_dir:match("^(.*)/spec$") or (spec_dir .. "/..")
 local tricks_dir = root .. "/scripts/tricks"
-local host = absolute(process.host)
+local host = process.absolute(process.host)
 
 package.path = tricks_dir .. "/?.lua;" .. package.path
 local toy = require("toy_nn")

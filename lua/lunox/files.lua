@@ -60,22 +60,4 @@ function M.write_atomic(fn, path, body)
   core._commit_file(tmp, path, fn)
 end
 
---- Checks an options table against the allowed names (name -> true).
-function M.check_options(fn, opts, allowed, level)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("%s: options must be a table, got %s"):format(fn, type(opts)), level + 1)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      error(("%s: unknown option '%s' (expected %s)"):format(fn, tostring(k),
-        table.concat(names, ", ")), level + 1)
-    end
-  end
-  return opts
-end
-
 return M

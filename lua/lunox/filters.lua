@@ -7,6 +7,7 @@
 -- @module lunox.filters
 local core = require("lunox.core")
 local tree = require("lunox.tree")
+local options = require("lunox.options")
 
 local M = {}
 
@@ -35,23 +36,6 @@ local function callable(f)
   if type(f) == "function" then return true end
   local mt = getmetatable(f)
   return mt ~= nil and type(mt) == "table" and mt.__call ~= nil
-end
-
-local function check_options(fn, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("%s: options must be a table, got %s"):format(fn, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      error(("%s: unknown option '%s' (expected %s)"):format(fn, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
 end
 
 -- The mask tree: one boolean per leaf of pytree, from a filter_spec that is
@@ -85,7 +69,7 @@ local FILTER_OPTIONS = { inverse = true, replace = true, is_leaf = true }
 
 --- Keeps the leaves that filter_spec selects; the others become opts.replace (nil).
 function M.filter(pytree, filter_spec, opts)
-  opts = check_options("lx.filter", opts, FILTER_OPTIONS)
+  opts = options.check("lx.filter", opts, FILTER_OPTIONS, 1)
   local masks = mask_tree("lx.filter", pytree, filter_spec, opts.is_leaf)
   return select_leaves("lx.filter", masks, pytree, not opts.inverse, opts.replace)
 end
@@ -94,7 +78,7 @@ local PARTITION_OPTIONS = { replace = true, is_leaf = true }
 
 --- filter and its inverse: kept, rest.
 function M.partition(pytree, filter_spec, opts)
-  opts = check_options("lx.partition", opts, PARTITION_OPTIONS)
+  opts = options.check("lx.partition", opts, PARTITION_OPTIONS, 1)
   local masks = mask_tree("lx.partition", pytree, filter_spec, opts.is_leaf)
   return select_leaves("lx.partition", masks, pytree, true, opts.replace),
     select_leaves("lx.partition", masks, pytree, false, opts.replace)
@@ -152,7 +136,7 @@ local EQUAL_OPTIONS = { rtol = true, atol = true, typematch = true }
 --- True when a and b have the same structure and equal leaves (arrays: same
 -- shape, dtype and values, within rtol/atol when given).
 function M.tree_equal(a, b, opts)
-  opts = check_options("lx.tree_equal", opts, EQUAL_OPTIONS)
+  opts = options.check("lx.tree_equal", opts, EQUAL_OPTIONS, 1)
   local rtol, atol = opts.rtol or 0, opts.atol or 0
   if type(rtol) ~= "number" or type(atol) ~= "number" or rtol < 0 or atol < 0 then
     error("lx.tree_equal: rtol and atol must be non-negative numbers", 2)

@@ -14,6 +14,7 @@
 local core = require("lunox.core")
 local tree = require("lunox.tree")
 local files = require("lunox.files")
+local options = require("lunox.options")
 local json = require("lunox.json")
 local eval_shape = require("lunox.eval_shape")
 
@@ -67,7 +68,7 @@ function M.save(path, pytree, opts)
   if type(path) ~= "string" then
     error(("%s: path must be a string, got %s"):format(fn, type(path)), 2)
   end
-  opts = files.check_options(fn, opts, SAVE_OPTIONS, 2)
+  opts = options.check(fn, opts, SAVE_OPTIONS, 1)
   local where = files.where(2)
   local ok, err = pcall(function()
     local entries, seen = {}, {}
@@ -197,7 +198,7 @@ function M.load(path, like, opts)
   if type(path) ~= "string" then
     error(("%s: path must be a string, got %s"):format(fn, type(path)), 2)
   end
-  opts = files.check_options(fn, opts, LOAD_OPTIONS, 2)
+  opts = options.check(fn, opts, LOAD_OPTIONS, 1)
   local where = files.where(2)
   local ok, out, meta = pcall(function()
     local entries, metadata = core.safetensors_load(path, opts.mmap == false)

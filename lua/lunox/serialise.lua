@@ -15,6 +15,7 @@
 local core = require("lunox.core")
 local tree = require("lunox.tree")
 local files = require("lunox.files")
+local options = require("lunox.options")
 local eval_shape = require("lunox.eval_shape")
 
 local M = {}
@@ -238,6 +239,23 @@ local function walk(fn, f, ctx, filter_spec, pytree, is_leaf, visit)
   return spec_def:unflatten(results, #specs)
 end
 
+-- The context of a load or save through f: its name in messages (the path,
+-- or what the binding calls the object: "<BytesIO>", ...) and the options.
+local function new_context(f, name, opts)
+  return { name = name or select(2, core._stream_offset(f)), cast = opts.cast == true,
+    strict = opts.strict ~= false }
+end
+
+-- walk(...) with ctx registered for f meanwhile (a load may run inside a
+-- user's filter_spec on the same file); returns pcall's results.
+local function walk_in(ctx, f, ...)
+  local previous = CONTEXT[f]
+  CONTEXT[f] = ctx
+  local ok, res = pcall(walk, ...)
+  CONTEXT[f] = previous
+  return ok, res
+end
+
 local SERIALISE_OPTIONS = { filter_spec = true, is_leaf = true }
 
 local function serialise_visit(spec, f, leaf)
@@ -250,15 +268,12 @@ end
 -- position). opts: {filter_spec, is_leaf}.
 function M.tree_serialise_leaves(path_or_file, pytree, opts)
   local fn = "tree_serialise_leaves"
-  opts = files.check_options(fn, opts, SERIALISE_OPTIONS, 2)
+  opts = options.check(fn, opts, SERIALISE_OPTIONS, 1)
   local spec = opts.filter_spec or M.default_serialise_filter_spec
   local where = files.where(2)
   local function body(f, name)
-    local ctx = { name = name or select(2, core._stream_offset(f)), cast = false, strict = true }
-    local previous = CONTEXT[f]
-    CONTEXT[f] = ctx
-    local ok, err = pcall(walk, fn, f, ctx, spec, pytree, opts.is_leaf, serialise_visit)
-    CONTEXT[f] = previous
+    local ctx = new_context(f, name, opts)
+    local ok, err = walk_in(ctx, f, fn, f, ctx, spec, pytree, opts.is_leaf, serialise_visit)
     if not ok then error(err, 0) end
   end
   local ok, err
@@ -305,7 +320,7 @@ end
 --                           is an error: the file holds more leaves).
 function M.tree_deserialise_leaves(path_or_file, like, opts)
   local fn = "tree_deserialise_leaves"
-  opts = files.check_options(fn, opts, DESERIALISE_OPTIONS, 2)
+  opts = options.check(fn, opts, DESERIALISE_OPTIONS, 1)
   local spec = opts.filter_spec or M.default_deserialise_filter_spec
   local where = files.where(2)
   local function visit(s, f, leaf)
@@ -316,11 +331,8 @@ function M.tree_deserialise_leaves(path_or_file, like, opts)
     return new
   end
   local function body(f, name)
-    local ctx = { name = name or select(2, core._stream_offset(f)), cast = opts.cast and true or false,
-      strict = opts.strict ~= false }
-    local previous = CONTEXT[f]
-    CONTEXT[f] = ctx
-    local ok, res = pcall(walk, fn, f, ctx, spec, like, opts.is_leaf, visit)
+    local ctx = new_context(f, name, opts)
+    local ok, res = walk_in(ctx, f, fn, f, ctx, spec, like, opts.is_leaf, visit)
     if ok and not opts.allow_trailing then
       local more_ok, more = pcall(core._stream_has_more, f, name)
       if not more_ok then
@@ -331,7 +343,6 @@ function M.tree_deserialise_leaves(path_or_file, like, opts)
           at(ctx, (core._stream_offset(f))))
       end
     end
-    CONTEXT[f] = previous
     if not ok then error(res, 0) end
     return res
   end

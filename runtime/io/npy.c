@@ -16,7 +16,7 @@
 ** The writer reproduces numpy.save's header byte for byte, so that an .eqx
 ** file lunox writes is the one Python Equinox writes for the same leaves.
 */
-#include "lunox_io.h"
+#include "io_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -136,8 +136,7 @@ static lx_status herr(const hparser *p, size_t at, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return lx_set_error(LX_ERR_IO, "npy header: %s (%s, byte %" PRIu64 ")", msg, rname(p->r),
-                      p->base + at);
+  return lx__io_error(LX_ERR_IO, rname(p->r), p->base + at, "npy header: %s", msg);
 }
 
 /* Describes the byte at `at` for a message: 'x', byte 0x93, or the end. */
@@ -377,8 +376,8 @@ static lx_status parse_dict(hparser *p, lx_npy_header *h) {
 
 static lx_status short_stream(const lx_reader *r, uint64_t at, uint64_t want, const char *what,
                               uint64_t have) {
-  return lx_set_error(LX_ERR_IO, "truncated file: expected %" PRIu64 " bytes of %s but only %"
-                      PRIu64 " remain (%s, byte %" PRIu64 ")", want, what, have, rname(r), at);
+  return lx__io_error(LX_ERR_IO, rname(r), at, "truncated file: expected %" PRIu64 " bytes of "
+                      "%s but only %" PRIu64 " remain", want, what, have);
 }
 
 static uint32_t le16(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8; }
@@ -414,30 +413,26 @@ lx_status lx_npy_read_header(lx_reader *r, lx_npy_header *h, bool *eof) {
         k += (size_t)snprintf(shown + k, sizeof shown - k, "\\x%02x", pre[i]);
     }
     shown[k] = 0;
-    return lx_set_error(LX_ERR_IO, "not an npy record: expected the magic string "
-                        "\"\\x93NUMPY\" but found \"%s\" (%s, byte %" PRIu64 ")", shown,
-                        rname(r), start);
+    return lx__io_error(LX_ERR_IO, rname(r), start, "not an npy record: expected the magic "
+                        "string \"\\x93NUMPY\" but found \"%s\"", shown);
   }
   if (got < sizeof npy_magic)
     return short_stream(r, start, sizeof npy_magic, "npy magic string", got);
   if ((st = lx_read_exact(r, pre + 6, 2, "npy format version")) != LX_OK) return st;
   unsigned major = pre[6], minor = pre[7];
   if (major < 1 || major > 3 || minor != 0)
-    return lx_set_error(LX_ERR_IO, "unsupported npy format version %u.%u (lunox reads 1.0, "
-                        "2.0 and 3.0) (%s, byte %" PRIu64 ")", major, minor, rname(r),
-                        start + 6);
+    return lx__io_error(LX_ERR_IO, rname(r), start + 6, "unsupported npy format version %u.%u "
+                        "(lunox reads 1.0, 2.0 and 3.0)", major, minor);
   h->version = (int)major;
   size_t len_bytes = major == 1 ? 2 : 4;
   if ((st = lx_read_exact(r, pre + 8, len_bytes, "npy header length")) != LX_OK) return st;
   uint32_t hlen = major == 1 ? le16(pre + 8) : le32(pre + 8);
   uint64_t text_at = start + 8 + len_bytes;
   if (hlen == 0)
-    return lx_set_error(LX_ERR_IO, "npy header: the header is empty (%s, byte %" PRIu64 ")",
-                        rname(r), start + 8);
+    return lx__io_error(LX_ERR_IO, rname(r), start + 8, "npy header: the header is empty");
   if (hlen > LX_NPY_HEADER_MAX)
-    return lx_set_error(LX_ERR_IO, "npy header: its length %" PRIu32 " exceeds lunox's limit "
-                        "of %d bytes (%s, byte %" PRIu64 ")", hlen, LX_NPY_HEADER_MAX,
-                        rname(r), start + 8);
+    return lx__io_error(LX_ERR_IO, rname(r), start + 8, "npy header: its length %" PRIu32
+                        " exceeds lunox's limit of %d bytes", hlen, LX_NPY_HEADER_MAX);
   if (r->remaining >= 0 && (uint64_t)r->remaining < hlen)
     return short_stream(r, text_at, hlen, "npy header", (uint64_t)r->remaining);
   char *text = malloc(hlen);
@@ -477,8 +472,7 @@ lx_status lx_npy_read_header(lx_reader *r, lx_npy_header *h, bool *eof) {
     bytes *= d;
   }
   if (lx_shape_check("npy header", h->dtype, h->ndim, h->shape, NULL, &h->nbytes) != LX_OK)
-    return lx_set_error(LX_ERR_IO, "%s (%s, byte %" PRIu64 ")", lx_last_error(), rname(r),
-                        p.base + p.shape_at);
+    return lx__io_error(LX_ERR_IO, rname(r), p.base + p.shape_at, "%s", lx_last_error());
   h->data_offset = r->offset;
   return LX_OK;
 }

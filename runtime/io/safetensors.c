@@ -13,7 +13,7 @@
 ** Messages end with "(<file>, byte <offset>)", the offset into the file:
 ** 8 + the position in the JSON for header problems.
 */
-#include "lunox_io.h"
+#include "io_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -98,8 +98,7 @@ static lx_status st_fail(const char *name, uint64_t offset, const char *fmt, ...
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return lx_set_error(LX_ERR_IO, "safetensors: %s (%s%sbyte %" PRIu64 ")", what,
-                      name ? name : "", name ? ", " : "", offset);
+  return lx__io_error(LX_ERR_IO, name, offset, "safetensors: %s", what);
 }
 
 /* A header problem at JSON position `at`. */

@@ -7,9 +7,10 @@
 ** callback's own message should say what went wrong and nothing about
 ** where (e.g. "read failed: Is a directory").
 */
-#include "lunox_io.h"
+#include "io_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,19 @@
 
 static const char *stream_name(const char *name) { return name ? name : "<stream>"; }
 
+lx_status lx__io_error(lx_status st, const char *name, uint64_t offset, const char *fmt, ...) {
+  char msg[900];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!name) return lx_set_error(st, "%s (byte %" PRIu64 ")", msg, offset);
+  return lx_set_error(st, "%s (%s, byte %" PRIu64 ")", msg, name, offset);
+}
+
 /* Appends the stream position to the message a callback left. */
 static lx_status located(lx_status st, const char *name, uint64_t offset) {
-  return lx_set_error(st, "%s (%s, byte %" PRIu64 ")", lx_last_error(), stream_name(name),
-                      offset);
+  return lx__io_error(st, stream_name(name), offset, "%s", lx_last_error());
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -67,16 +77,14 @@ lx_status lx_read_exact(lx_reader *r, void *dst, size_t n, const char *what) {
   uint64_t start = r->offset;
   /* A known length settles it without reading (nor waiting for) anything. */
   if (r->remaining >= 0 && (uint64_t)r->remaining < n)
-    return lx_set_error(LX_ERR_IO, "truncated file: expected %zu bytes of %s but only %" PRId64
-                        " remain (%s, byte %" PRIu64 ")", n, what, r->remaining,
-                        stream_name(r->name), start);
+    return lx__io_error(LX_ERR_IO, stream_name(r->name), start, "truncated file: expected %zu "
+                        "bytes of %s but only %" PRId64 " remain", n, what, r->remaining);
   size_t got;
   lx_status st = lx_read_some(r, dst, n, &got);
   if (st != LX_OK) return st;
   if (got < n)
-    return lx_set_error(LX_ERR_IO, "truncated file: expected %zu bytes of %s but only %zu "
-                        "remain (%s, byte %" PRIu64 ")", n, what, got, stream_name(r->name),
-                        start);
+    return lx__io_error(LX_ERR_IO, stream_name(r->name), start, "truncated file: expected %zu "
+                        "bytes of %s but only %zu remain", n, what, got);
   return LX_OK;
 }
 

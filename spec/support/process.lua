@@ -7,6 +7,20 @@ local M = {}
 M.host = os.getenv("LUNOX_HOST") or (jit and "build/lunoxjit" or "build/lunox")
 M.build_dir = os.getenv("LUNOX_BUILD_DIR") or "build"
 
+--- The current directory.
+function M.cwd()
+  local p = io.popen("pwd")
+  local dir = p:read("*l")
+  p:close()
+  return dir
+end
+
+--- path made absolute against the current directory.
+function M.absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  return M.cwd() .. "/" .. path
+end
+
 --- Quotes s for /bin/sh.
 function M.quote(s)
   return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"

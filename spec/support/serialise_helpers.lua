@@ -79,6 +79,18 @@ function M.listdir(dir)
   return names
 end
 
+--- A file object over the string data that has only a read method (no
+-- seek): the plainest stream the serialisers must accept.
+function M.string_reader(data)
+  local pos = 1
+  return { read = function(_, n)
+    if pos > #data then return nil end
+    local s = data:sub(pos, pos + n - 1)
+    pos = pos + #s
+    return s
+  end }
+end
+
 M.read_file = process.read_file
 M.write_file = process.write_file
 
