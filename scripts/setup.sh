@@ -8,13 +8,14 @@
 set -eu
 
 # python3-numpy: the serialisation specs check that NumPy reads what lunox
-# writes, byte for byte.
+# writes, byte for byte. locales: the JSON spec compiles a decimal-comma
+# locale to check that numbers do not follow the C locale.
 PACKAGES="build-essential cmake pkg-config
   lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
   lua-busted lua-system lua-term lua-filesystem
   libopenblas-dev libreadline-dev
   libvulkan-volk-dev libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers
-  python3-numpy"
+  python3-numpy locales"
 case "${1:-}" in
   fuzz) PACKAGES="clang libclang-rt-14-dev" ;;
   bench) PACKAGES="python3-numpy python3-torch" ;;

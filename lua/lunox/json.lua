@@ -73,41 +73,14 @@ end
 
 -- ------------------------------------------------------------ key paths
 
-local KEYWORDS = {}
-for w in ("and break do else elseif end false for function goto if in local nil not or " ..
-  "repeat return then true until while"):gmatch("%S+") do KEYWORDS[w] = true end
+local keystr = core.tree_keystr
+local unpack = table.unpack or unpack
 
--- A string key in a path, quoted; bytes that are not valid UTF-8 are shown
--- as escapes too, so that a message never carries broken text.
-local function quote_for_path(s)
-  local pattern = utf8_error(s) and '[%c"\\\128-\255]' or '[%c"\\]'
-  return '"' .. gsub(s, pattern, function(c)
-    if c == '"' or c == "\\" then return "\\" .. c end
-    if c == "\n" then return "\\n" end
-    return "\\" .. byte(c)
-  end) .. '"'
-end
-
--- The path of the value at `depth` as lunox's key paths print it
--- (".layers[2].weight"); very deep paths keep their first and last steps.
+-- The path of the value at `depth`, as lunox's key paths print it
+-- (".layers[2].weight", "the root").
 local function path_string(path, depth)
   if depth == 0 then return "the root" end
-  local parts = {}
-  for i = 1, depth do
-    if depth > 24 and i == 11 then
-      parts[#parts + 1] = ("...(%d more)..."):format(depth - 14)
-    elseif not (depth > 24 and i > 11 and i <= depth - 4) then
-      local k = path[i]
-      if type(k) == "number" then
-        parts[#parts + 1] = "[" .. format("%d", k) .. "]"
-      elseif find(k, "^[A-Za-z_][A-Za-z0-9_]*$") and not KEYWORDS[k] then
-        parts[#parts + 1] = "." .. k
-      else
-        parts[#parts + 1] = "[" .. quote_for_path(k) .. "]"
-      end
-    end
-  end
-  return concat(parts)
+  return keystr({ unpack(path, 1, depth) })
 end
 
 local function fail(st, depth, fmt, ...)

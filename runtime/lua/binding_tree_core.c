@@ -141,9 +141,40 @@ static int is_identifier(const char *s, size_t n) {
   return 1;
 }
 
+/* Whether s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, nothing
+** above U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) { i++; continue; }
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return 0;
+    }
+    if (n - i < len || s[i + 1] < lo || s[i + 1] > hi) return 0;
+    for (size_t k = 2; k < len; k++)
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return 0;
+    i += len;
+  }
+  return 1;
+}
+
 /* Adds s as a quoted Lua string literal with the escapes %q would use, kept
-** on one line. */
+** on one line; a string that is not valid UTF-8 has its bytes >= 0x80
+** escaped too, so that a message never carries broken text. */
 static void add_quoted(luaL_Buffer *b, const char *s, size_t n) {
+  int escape_high = !utf8_valid((const unsigned char *)s, n);
   luaL_addchar(b, '"');
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -152,7 +183,7 @@ static void add_quoted(luaL_Buffer *b, const char *s, size_t n) {
       luaL_addchar(b, (char)c);
     } else if (c == '\n') {
       luaL_addstring(b, "\\n");
-    } else if (c < 32 || c == 127) {
+    } else if (c < 32 || c == 127 || (c >= 128 && escape_high)) {
       char esc[8];
       snprintf(esc, sizeof esc, "\\%d", c);
       luaL_addstring(b, esc);
