@@ -292,21 +292,23 @@ static lx_status check_tensor(const checker *c, const lx_json_member *m, lx_st_t
   t->end = (uint64_t)end;
 
   /* The byte count its shape and dtype need, which must not wrap: a wrapped
-  ** product could match small offsets and let a reader run off the data. */
+  ** product could match small offsets and let a reader run off the data.
+  ** As in the reference implementation, a zero dimension does not excuse
+  ** the others: lunox computes strides from them, in int64. */
   uint64_t nbytes = st_dtypes[t->dtype].size;
   bool zero = false, overflow = false;
   for (int i = 0; i < t->ndim; i++) {
     uint64_t d = (uint64_t)t->shape[i];
     if (d == 0) zero = true;
-    else if (nbytes > UINT64_MAX / d) overflow = true;
+    else if (nbytes > (uint64_t)INT64_MAX / d) overflow = true;
     else nbytes *= d;
   }
-  if (zero) nbytes = 0, overflow = false;
+  if (zero) nbytes = 0;
   char sh[QUOTE_CAP * 4];
   format_shape(t, sh, sizeof sh);
   if (overflow)
-    return hfail(c, shape->offset, "tensor %s: shape %s of %s needs more than 2^64 bytes", tname,
-                 sh, st_dtypes[t->dtype].name);
+    return hfail(c, shape->offset, "tensor %s: shape %s of %s is too large: its byte size "
+                 "does not fit in 63 bits", tname, sh, st_dtypes[t->dtype].name);
   if (t->end - t->begin != nbytes)
     return hfail(c, offsets->offset,
                  "tensor %s has %" PRIu64 " bytes in data_offsets [%" PRIu64 ", %" PRIu64
