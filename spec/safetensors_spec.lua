@@ -126,6 +126,9 @@ describe("lx.safetensors", function()
       path, { w = lx.zeros({ 2, 3 }) })
     got = lx.safetensors.load(path, { w = lx.zeros({ 2, 3 }) }, { allow_extra = true })
     H.check_list(got.w, { { 1, 1, 1 }, { 1, 1, 1 } }, "float32")
+    lx.safetensors.save(path, { a = { b = lx.ones({ 1 }) } })
+    raises({ "two leaves of 'like', .a.b and [\"a.b\"], would both load tensor 'a.b'" },
+      lx.safetensors.load, path, { a = { b = lx.ones({ 1 }) }, ["a.b"] = lx.ones({ 1 }) })
   end)
 
   it("maps the file instead of copying it, and copies when asked", function()

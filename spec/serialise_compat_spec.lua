@@ -56,6 +56,21 @@ describe("files written by NumPy as Python Equinox writes them", function()
     for i, rec in ipairs(FIX.records) do check_leaf(got[i], rec) end
   end)
 
+  it("skips records of types lunox lacks (int16, a Python complex) and names them on load",
+    function()
+      local path = DIR .. "unsupported.eqx"
+      local skip = lx.skip_deserialise_filter_spec
+      local got = lx.tree_deserialise_leaves(path, { lx.zeros({ 3 }, "int32"), 0.0, lx.zeros({ 4 }) },
+        { filter_spec = { skip, skip, lx.default_deserialise_filter_spec } })
+      H.check(got[3], FIX.unsupported[1])
+      H.raises({ "leaf [1]: the record's dtype '<i2' is not one lunox has", "unsupported.eqx, byte 20)" },
+        lx.tree_deserialise_leaves, path, { lx.zeros({ 3 }, "int32"), 0.0, lx.zeros({ 4 }) })
+      H.raises({ "leaf [2]: the record's dtype '<c16' is not one lunox has" },
+        lx.tree_deserialise_leaves, path, { lx.zeros({ 3 }, "int32"), 0.0, lx.zeros({ 4 }) },
+        { filter_spec = { skip, lx.default_deserialise_filter_spec,
+          lx.default_deserialise_filter_spec } })
+    end)
+
   it("loads Equinox's weights + hyperparameters recipe with the API.md recipe as written",
     function()
       -- lx.random arrives with the nn issue; the recipe only passes the key

@@ -153,6 +153,26 @@ describe("tree_serialise_leaves / tree_deserialise_leaves", function()
     assert.are.equal(type, got[3])
   end)
 
+  it("reads from pipes (io.popen, stdin), whose position cannot be asked for", function()
+    local dir = S.tmpdir()
+    local f = assert(io.open(dir .. "/m.eqx", "wb"))
+    f:write('{"n":2}\n')
+    lx.tree_serialise_leaves(f, { lx.arange(4), 7, lx.ones({ 2 }, "int64") })
+    f:close()
+    local p = assert(io.popen("cat " .. require("spec.support.process").quote(dir .. "/m.eqx")))
+    assert.are.same({ n = 2 }, lx.json.decode(p:read("l")))
+    local got = lx.tree_deserialise_leaves(p, { lx.zeros({ 4 }), 0, lx.zeros({ 2 }, "int64") })
+    p:close()
+    H.check_list(got[1], { 0, 1, 2, 3 }, "float32")
+    assert.are.equal(7, got[2])
+    -- skipping records works through a pipe too
+    p = assert(io.popen("tail -c +9 " .. require("spec.support.process").quote(dir .. "/m.eqx")))
+    local skipped = lx.tree_deserialise_leaves(p, { lx.zeros({ 4 }), 0, lx.zeros({ 2 }, "int64") },
+      { filter_spec = lx.skip_deserialise_filter_spec })
+    p:close()
+    assert.are.equal(0, skipped[2])
+  end)
+
   it("reads from the file object's current position and leaves it after the last record",
     function()
       local dir = S.tmpdir()
@@ -453,6 +473,36 @@ describe("atomic writes", function()
     local want, mode = p:read("*l"), p:read("*l")
     p:close()
     assert.are.equal(want, mode)
+  end)
+
+  it("refuses a filter_spec that closes the file, and leaves nothing behind", function()
+    local dir = S.tmpdir()
+    raises({ "tree_serialise_leaves", "the file was closed while" }, lx.tree_serialise_leaves,
+      dir .. "/m.eqx", { lx.ones({ 1 }) }, { filter_spec = function(f) f:close() end })
+    assert.are.same({}, S.listdir(dir))
+  end)
+
+  it("writes through a symlink, keeps the file's permissions, writes FIFOs directly", function()
+    local dir = S.tmpdir()
+    local q = require("spec.support.process").quote
+    lx.tree_serialise_leaves(dir .. "/real.eqx", { lx.ones({ 2 }) })
+    os.execute(("cd %s && chmod 600 real.eqx && ln -s real.eqx link.eqx"):format(q(dir)))
+    lx.tree_serialise_leaves(dir .. "/link.eqx", { lx.zeros({ 3 }) })
+    local p = io.popen(("cd %s && stat -c '%%F %%a' link.eqx real.eqx"):format(q(dir)))
+    assert.are.equal("symbolic link 777", p:read("*l"))
+    assert.are.equal("regular file 600", p:read("*l"))
+    p:close()
+    H.check_list(lx.tree_deserialise_leaves(dir .. "/real.eqx", { lx.ones({ 3 }) })[1],
+      { 0, 0, 0 }, "float32")
+    -- A FIFO cannot be replaced: it gets the bytes.
+    os.execute(("mkfifo %s/pipe.eqx && (cat %s/pipe.eqx > %s/out.bin &)"):format(q(dir), q(dir),
+      q(dir)))
+    lx.tree_serialise_leaves(dir .. "/pipe.eqx", { lx.arange(2) })
+    os.execute("sleep 0.2")
+    H.check_list(lx.tree_deserialise_leaves(dir .. "/out.bin", { lx.ones({ 2 }) })[1], { 0, 1 },
+      "float32")
+    lx.tree_serialise_leaves("/dev/null", { lx.arange(2) })
+    assert.are.same({ "link.eqx", "out.bin", "pipe.eqx", "real.eqx" }, S.listdir(dir))
   end)
 
   it("says when the directory is missing", function()

@@ -15,7 +15,7 @@ local M = {}
 local is_array = core.is_array
 local type, error, setmetatable, getmetatable, rawequal = type, error, setmetatable,
   getmetatable, rawequal
-local select, pcall, tostring = select, pcall, tostring
+local select, tostring = select, tostring
 local unpack = table.unpack or unpack
 
 local DTYPES = { float32 = true, float64 = true, float16 = true, bfloat16 = true, int32 = true,
@@ -125,9 +125,7 @@ local function to_struct(x)
   return x
 end
 
-local function finish(ok, ...)
-  core._abstract_end()
-  if not ok then error((...), 0) end
+local function finish(...)
   local n = select("#", ...)
   if n <= 1 then return tree.map(to_struct, (...)) end
   local out = {}
@@ -144,8 +142,7 @@ function M.filter_eval_shape(fn, ...)
   if type(fn) ~= "function" and not (type(mt) == "table" and mt.__call) then
     error(("lx.filter_eval_shape: fn must be a function, got %s"):format(type(fn)), 2)
   end
-  core._abstract_begin()
-  return finish(pcall(fn, ...))
+  return finish(core._eval_abstract(fn, ...))
 end
 
 return M

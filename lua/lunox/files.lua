@@ -40,24 +40,33 @@ function M.where(level)
 end
 
 --- Writes `path` atomically: body(f) writes to an io.open handle on a
--- temporary file. Raises "fn: ..." on failure, leaving `path` untouched.
+-- temporary file beside it, renamed over it at the end (over the file a
+-- symlink points to, which keeps the link). Raises "fn: ..." on failure,
+-- leaving `path` untouched. A path that exists and is not a regular file
+-- (a FIFO, /dev/stdout) cannot be replaced: it is written directly.
 function M.write_atomic(fn, path, body)
-  local tmp = core._tempfile(path, fn)
-  local f, err = io.open(tmp, "wb")
+  local tmp, target = core._tempfile(path, fn)
+  local f, err = io.open(tmp or path, "wb")
   if not f then
-    os.remove(tmp)
-    error(("%s: cannot open a temporary file beside '%s': %s"):format(fn, path, tostring(err)), 0)
+    if tmp then os.remove(tmp) end
+    error(("%s: cannot open '%s' for writing: %s"):format(fn, tmp or path, tostring(err)), 0)
   end
   local ok, msg = pcall(body, f)
-  if ok then ok, msg = pcall(core._fsync, f, path, fn) end
-  local closed, cerr = f:close()
+  if ok and io.type(f) ~= "file" then
+    ok, msg = false, ("%s: the file was closed while '%s' was being written (by a "
+      .. "filter_spec?)"):format(fn, path)
+  end
+  if ok and tmp then ok, msg = pcall(core._fsync, f, path, fn) end
+  -- body may have closed the handle itself (a user's filter_spec can).
+  local closed, cerr = true, nil
+  if io.type(f) == "file" then closed, cerr = f:close() end
   if ok and not closed then ok, msg = false, ("%s: writing '%s' failed: %s"):format(fn, path,
       tostring(cerr)) end
   if not ok then
-    os.remove(tmp)
+    if tmp then os.remove(tmp) end
     error(msg, 0)
   end
-  core._commit_file(tmp, path, fn)
+  if tmp then core._commit_file(tmp, target, fn) end
 end
 
 return M

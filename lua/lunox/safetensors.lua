@@ -215,7 +215,7 @@ function M.load(path, like, opts)
     end
     local by_name = {}
     for _, e in ipairs(entries) do by_name[e.name] = e end
-    local used = {}
+    local used = {} -- tensor name -> the key path of the leaf that took it
     local leaves, treedef = tree.flatten_with_path(like, opts.is_leaf)
     local out = {}
     for i, pl in ipairs(leaves) do
@@ -228,7 +228,11 @@ function M.load(path, like, opts)
           error(("%s: no tensor '%s' in the file for leaf %s of 'like' (%s)"):format(fn, name,
             tree.keystr(pl[1]), path), 0)
         end
-        used[name] = true
+        if used[name] then
+          error(("%s: two leaves of 'like', %s and %s, would both load tensor '%s'"):format(fn,
+            used[name], tree.keystr(pl[1]), name), 0)
+        end
+        used[name] = tree.keystr(pl[1])
         out[i] = load_leaf(fn, path, name, e, x, opts)
       else
         out[i] = x

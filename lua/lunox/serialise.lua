@@ -143,6 +143,10 @@ function M.default_deserialise_filter_spec(f, x)
       at(ctx, (core._stream_offset(f)))), 0)
   end
   ctx.offset = h.offset
+  if h.dtype == nil then
+    error(("the record's dtype '%s' is not one lunox has %s"):format(h.descr,
+      at(ctx, h.descr_offset)), 0)
+  end
   if want_array then
     local shape, dtype = x.shape, x.dtype
     if not same_shape(shape, h.shape) and ctx.strict then
@@ -334,13 +338,14 @@ function M.tree_deserialise_leaves(path_or_file, like, opts)
     local ctx = new_context(f, name, opts)
     local ok, res = walk_in(ctx, f, fn, f, ctx, spec, like, opts.is_leaf, visit)
     if ok and not opts.allow_trailing then
+      local end_offset = (core._stream_offset(f))
       local more_ok, more = pcall(core._stream_has_more, f, name)
       if not more_ok then
         ok, res = false, more
       elseif more then
         ok, res = false, ("%s: the file has data after the last leaf of 'like' %s: it holds "
           .. "more leaves than 'like' (pass {allow_trailing = true} to load a prefix)"):format(fn,
-          at(ctx, (core._stream_offset(f))))
+          at(ctx, end_offset))
       end
     end
     if not ok then error(res, 0) end

@@ -74,7 +74,12 @@ lx_status lx_write_array_data(lx_writer *w, lx_array *a);
 #define LX_NPY_HEADER_MAX 65536
 
 typedef struct lx_npy_header {
+  /* A record of a plain NumPy type lunox lacks ('<i2', '<c16', '|S8', ...)
+  ** has a header all the same, so that it can be skipped: dtype is then
+  ** LX_DTYPE_COUNT, and reading its data is the error. */
   lx_dtype dtype;
+  bool supported;     /* dtype is a lunox dtype */
+  size_t itemsize;    /* bytes per element, from the descr */
   int ndim;
   int64_t shape[LX_MAX_DIMS];
   bool fortran_order; /* data in column-major order */
@@ -83,6 +88,7 @@ typedef struct lx_npy_header {
   int version;        /* 1, 2 or 3 */
   size_t nbytes;      /* bytes of data after the header */
   uint64_t offset;    /* stream offset of the record (its magic string) */
+  uint64_t descr_offset; /* stream offset of the descr's value, for messages */
   uint64_t data_offset;
 } lx_npy_header;
 
@@ -90,6 +96,7 @@ typedef struct lx_npy_header {
 ** returns LX_OK with *eof set; a partial record is an error. */
 lx_status lx_npy_read_header(lx_reader *r, lx_npy_header *h, bool *eof);
 /* Reads the record's data into a new, contiguous CPU array (row-major:
+** a record whose dtype lunox lacks is refused, naming it;
 ** fortran_order and big-endian data are converted; bool bytes are
 ** normalised to 0/1). When the reader knows its remaining length, a record
 ** claiming more data than is left is refused before anything is allocated. */

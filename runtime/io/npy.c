@@ -75,14 +75,58 @@ const char *lx_npy_descr(lx_dtype dtype) {
   return NULL;
 }
 
-typedef enum descr_kind { DESCR_OK, DESCR_OBJECT, DESCR_UNSUPPORTED } descr_kind;
+typedef enum descr_kind { DESCR_OK, DESCR_SIZED, DESCR_OBJECT, DESCR_UNSUPPORTED } descr_kind;
+
+static descr_kind classify_known(const char *s, size_t len, lx_dtype *dtype, bool *big);
+
+/* The largest element of a type lunox lacks that it still skips over
+** ('|S1048576'); beyond that a descr is refused outright. */
+#define SIZED_ITEM_MAX ((size_t)1 << 20)
+
+/* A plain NumPy type lunox lacks, with the byte order NumPy writes for it:
+** kind letter and element count as in '<i2', '<c16', '|S8', '<U3', '|V5'.
+** Sets *itemsize (U counts 4-byte characters). */
+static bool sized_descr(char order, const char *s, size_t len, size_t *itemsize) {
+  if (len < 2 || !strchr("biufcVSU", s[0]) || s[1] == '0') return false;
+  size_t n = 0;
+  for (size_t i = 1; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9' || n > SIZED_ITEM_MAX) return false;
+    n = n * 10 + (size_t)(s[i] - '0');
+  }
+  size_t bytes = s[0] == 'U' ? n * 4 : n;
+  if (bytes == 0 || bytes > SIZED_ITEM_MAX) return false;
+  switch (s[0]) {
+    case 'b': if (n != 1) return false; break;
+    case 'i': case 'u': if (n != 1 && n != 2 && n != 4 && n != 8) return false; break;
+    case 'f': if (n != 2 && n != 4 && n != 8 && n != 16) return false; break;
+    case 'c': if (n != 8 && n != 16 && n != 32) return false; break;
+    default: break; /* V, S, U: any length */
+  }
+  /* '|' only where byte order means nothing; bytes and voids never swap. */
+  if (order == '|' && bytes > 1 && s[0] != 'V' && s[0] != 'S') return false;
+  if (order == '>' && (s[0] == 'V' || s[0] == 'S')) return false;
+  *itemsize = bytes;
+  return true;
+}
 
 /* Classifies a descr string. Byte order is '<' little, '>' big, '=' native
 ** (little here), '|' not applicable: accepted where NumPy would write it
 ** for that type, i.e. any order for one-byte types, and no '>' for the void
 ** type that stands for bfloat16 (its bytes are never swapped by NumPy). */
-static descr_kind classify_descr(const char *s, size_t len, lx_dtype *dtype, bool *big) {
+static descr_kind classify_descr(const char *s, size_t len, lx_dtype *dtype, bool *big,
+                                 size_t *itemsize) {
   *big = false;
+  descr_kind kind = classify_known(s, len, dtype, big);
+  if (kind == DESCR_OK) *itemsize = lx_dtype_size(*dtype);
+  if (kind != DESCR_UNSUPPORTED || len < 1 || !strchr("<>|=", s[0])) return kind;
+  if (!sized_descr(s[0], s + 1, len - 1, itemsize)) return DESCR_UNSUPPORTED;
+  *dtype = LX_DTYPE_COUNT;
+  *big = s[0] == '>';
+  return DESCR_SIZED;
+}
+
+/* The descrs of lunox's own dtypes, and object arrays. */
+static descr_kind classify_known(const char *s, size_t len, lx_dtype *dtype, bool *big) {
   if (len == 0) return DESCR_UNSUPPORTED;
   char order = 0;
   if (strchr("<>|=", s[0])) { order = s[0]; s++; len--; }
@@ -218,8 +262,12 @@ static lx_status parse_descr(hparser *p, lx_npy_header *h) {
   size_t keep = n < sizeof h->descr - 1 ? n : sizeof h->descr - 1;
   memcpy(h->descr, s, keep);
   h->descr[keep] = 0;
-  switch (classify_descr(s, n, &h->dtype, &h->big_endian)) {
-    case DESCR_OK: return LX_OK;
+  h->descr_offset = p->base + at;
+  switch (classify_descr(s, n, &h->dtype, &h->big_endian, &h->itemsize)) {
+    case DESCR_OK:
+      h->supported = true;
+      return LX_OK;
+    case DESCR_SIZED: return LX_OK;
     case DESCR_OBJECT:
       return herr(p, at, "object arrays are refused: loading them would need pickle "
                   "(dtype '%s')", h->descr);
@@ -457,22 +505,31 @@ lx_status lx_npy_read_header(lx_reader *r, lx_npy_header *h, bool *eof) {
   ** dimension makes them empty (np.empty((2**62, 4, 0)) is "too big"):
   ** no file NumPy writes has one, and strides over them would overflow. */
   char sbuf[LX_MAX_DIMS * 21 + 3];
-  uint64_t bytes = lx_dtype_size(h->dtype);
+  uint64_t bytes = h->itemsize;
+  bool empty = false;
   for (int i = 0; i < h->ndim; i++) {
     uint64_t d = (uint64_t)h->shape[i];
-    if (d == 0) continue;
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
     if (bytes > (uint64_t)INT64_MAX / d) {
       size_t k = 0;
       for (int j = 0; j < h->ndim && k < sizeof sbuf; j++)
         k += (size_t)snprintf(sbuf + k, sizeof sbuf - k, j ? ", %" PRId64 : "%" PRId64,
                               h->shape[j]);
       return herr(&p, p.shape_at, "shape (%s%s) of %s is too large: its byte size overflows "
-                  "64 bits", sbuf, h->ndim == 1 ? "," : "", lx_dtype_name(h->dtype));
+                  "64 bits", sbuf, h->ndim == 1 ? "," : "",
+                  h->supported ? lx_dtype_name(h->dtype) : h->descr);
     }
     bytes *= d;
   }
-  if (lx_shape_check("npy header", h->dtype, h->ndim, h->shape, NULL, &h->nbytes) != LX_OK)
+  if (!h->supported) {
+    h->nbytes = empty ? 0 : (size_t)bytes;
+  } else if (lx_shape_check("npy header", h->dtype, h->ndim, h->shape, NULL, &h->nbytes) !=
+             LX_OK) {
     return lx__io_error(LX_ERR_IO, rname(r), p.base + p.shape_at, "%s", lx_last_error());
+  }
   h->data_offset = r->offset;
   return LX_OK;
 }
@@ -553,6 +610,9 @@ static void byteswap(uint8_t *p, size_t nbytes, size_t item) {
 }
 
 lx_status lx_npy_read_data(lx_reader *r, const lx_npy_header *h, lx_array **out) {
+  if (!h->supported)
+    return lx__io_error(LX_ERR_IO, rname(r), h->descr_offset, "npy header: unsupported dtype "
+                        "'%s': " SUPPORTED_DESCRS, h->descr);
   lx_status st = check_position(r, h, "npy read");
   if (st != LX_OK) return st;
   /* Column-major data of shape (a, b, c) is row-major data of (c, b, a). */

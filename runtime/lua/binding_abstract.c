@@ -5,14 +5,18 @@
 */
 #include "binding_internal.h"
 
-static int l_abstract_begin(lua_State *L) {
+/* core._eval_abstract(fn, ...) -> fn(...) run with abstract evaluation on.
+** fn runs under lua_pcall from C, so a coroutine yield inside it is an
+** error rather than a way out that would leave abstract mode on for the
+** whole thread. */
+static int l_eval_abstract(lua_State *L) {
+  luaL_checkany(L, 1);
+  int nargs = lua_gettop(L) - 1;
   lx_abstract_begin();
-  return 0;
-}
-
-static int l_abstract_end(lua_State *L) {
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
   lx_abstract_end();
-  return 0;
+  if (status != 0) return lua_error(L);
+  return lua_gettop(L);
 }
 
 static int l_is_abstract(lua_State *L) {
@@ -23,8 +27,7 @@ static int l_is_abstract(lua_State *L) {
 
 void lxb_register_abstract(lua_State *L) {
   static const luaL_Reg fns[] = {
-    {"_abstract_begin", l_abstract_begin},
-    {"_abstract_end", l_abstract_end},
+    {"_eval_abstract", l_eval_abstract},
     {"is_abstract", l_is_abstract},
     {NULL, NULL},
   };

@@ -137,7 +137,7 @@ static int m_read(lua_State *L) {
     int ok;
     if (lua_type(L, i) == LUA_TNUMBER) {
       lua_Number want = lua_tonumber(L, i);
-      if (want < 0) return lxb_error(L, "BytesIO:read", "negative byte count");
+      if (!(want >= 0)) return lxb_error(L, "BytesIO:read", "the byte count must be >= 0");
       size_t avail = available(b);
       if (avail == 0 && want > 0) {
         lua_pushnil(L);

@@ -72,15 +72,35 @@ static lx_status bytesio_write(void *ctx, const void *src, size_t n) {
 
 /* ------------------------------------------------------------ object streams */
 
+/* Body of call_method, run protected: looking the method up may run an
+** __index metamethod, which may raise too. Stack: obj, method name, args. */
+static int method_call_body(lua_State *L) {
+  int nargs = lua_gettop(L) - 2;
+  lua_pushvalue(L, 2);
+  lua_gettable(L, 1);
+  lua_replace(L, 2);     /* obj, method, args */
+  lua_pushvalue(L, 2);
+  lua_insert(L, 1);      /* method, obj, method, args */
+  lua_remove(L, 3);      /* method, obj, args */
+  lua_call(L, nargs + 1, 1);
+  return 1;
+}
+
 /* Calls obj:<method>(args on the stack top) protected; leaves one result.
-** On error sets the lx error from the Lua message. */
+** On error sets the lx error from the Lua message: a Lua error must never
+** unwind through the runtime's frames, which hold buffers and arrays. */
 static int call_method(lxb_stream *s, const char *method, int nargs) {
   lua_State *L = s->L;
-  lua_getfield(L, s->obj, method);
-  lua_insert(L, -nargs - 1);
+  if (!lua_checkstack(L, 4)) {
+    lx_set_error(LX_ERR_MEMORY, "%s:%s(): Lua stack overflow", s->name, method);
+    lua_pop(L, nargs);
+    return 0;
+  }
+  lua_pushcfunction(L, method_call_body);
   lua_pushvalue(L, s->obj);
-  lua_insert(L, -nargs - 1);
-  if (lua_pcall(L, nargs + 1, 1, 0) != 0) {
+  lua_pushstring(L, method);
+  for (int i = 0; i < 3; i++) lua_insert(L, -nargs - 3);
+  if (lua_pcall(L, nargs + 2, 1, 0) != 0) {
     const char *msg = lua_tostring(L, -1);
     lx_set_error(LX_ERR_IO, "%s:%s() failed: %s", s->name, method, msg ? msg : "(no message)");
     lua_pop(L, 1);
@@ -112,11 +132,24 @@ static int64_t object_read(void *ctx, void *dst, size_t n) {
   return (int64_t)got;
 }
 
+/* Pushes a copy of n bytes, protected: a memory error sets the lx error. */
+static int push_bytes_body(lua_State *L) {
+  lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tonumber(L, 2));
+  return 1;
+}
+
 static lx_status object_write(void *ctx, const void *src, size_t n) {
   lxb_stream *s = ctx;
   lua_State *L = s->L;
-  if (!lua_checkstack(L, 4)) return lx_set_error(LX_ERR_MEMORY, "Lua stack overflow");
-  lua_pushlstring(L, n ? src : "", n);
+  if (!lua_checkstack(L, 6)) return lx_set_error(LX_ERR_MEMORY, "Lua stack overflow");
+  lua_pushcfunction(L, push_bytes_body);
+  lua_pushlightuserdata(L, (void *)(n ? src : ""));
+  lua_pushnumber(L, (lua_Number)n);
+  if (lua_pcall(L, 2, 1, 0) != 0) {
+    lua_pop(L, 1);
+    return lx_set_error(LX_ERR_MEMORY, "out of memory passing %zu bytes to %s:write()", n,
+                        s->name);
+  }
   if (!call_method(s, "write", 1)) return LX_ERR_IO;
   /* Lua files return the file, or nil + message on failure. */
   int failed = lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1));
@@ -149,18 +182,24 @@ static int has_seek(lxb_stream *s) {
   return yes;
 }
 
+/* What lunox has read or written through the object so far. */
+static uint64_t remembered_position(lxb_stream *s) {
+  lua_State *L = s->L;
+  push_positions(L);
+  lua_pushvalue(L, s->obj);
+  lua_rawget(L, -2);
+  double pos = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+  lua_pop(L, 2);
+  return (uint64_t)pos;
+}
+
 /* The object's current position: obj:seek("cur") when it has a seek
-** method that answers with a number, else what lunox has read or written
-** through it so far. */
+** method that answers with a number, else the remembered one. */
 static uint64_t object_position(lxb_stream *s) {
   lua_State *L = s->L;
   if (!has_seek(s)) {
-    push_positions(L);
-    lua_pushvalue(L, s->obj);
-    lua_rawget(L, -2);
-    double pos = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
-    lua_pop(L, 2);
-    return (uint64_t)pos;
+    s->remember = 1;
+    return remembered_position(s);
   }
   lua_pushliteral(L, "cur");
   if (!call_method(s, "seek", 1)) return 0;
@@ -170,7 +209,7 @@ static uint64_t object_position(lxb_stream *s) {
 }
 
 void lxb_stream_close(lxb_stream *s) {
-  if (s->kind != LXB_STREAM_OBJECT || has_seek(s)) return;
+  if (!s->remember) return;
   lua_State *L = s->L;
   uint64_t pos = s->reader.offset > s->writer.offset ? s->reader.offset : s->writer.offset;
   push_positions(L);
@@ -199,6 +238,11 @@ void lxb_stream_open(lua_State *L, int idx, const char *name, const char *fn, lx
     s->fp = fp;
     lx_reader_stdio(&s->reader, fp, s->name);
     lx_writer_stdio(&s->writer, fp, s->name);
+    /* A pipe has no position to ask for: count what passes through it. */
+    if (ftello(fp) < 0) {
+      s->remember = 1;
+      s->reader.offset = s->writer.offset = remembered_position(s);
+    }
     return;
   }
   if (bio) {
@@ -295,8 +339,9 @@ static int l_npy_read_header(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  lua_createtable(L, 0, 9);
-  set_str(L, "dtype", lx_dtype_name(h.dtype));
+  lua_createtable(L, 0, 11);
+  if (h.supported) set_str(L, "dtype", lx_dtype_name(h.dtype)); /* else nil */
+  set_count(L, "itemsize", h.itemsize);
   lua_createtable(L, h.ndim, 0);
   for (int i = 0; i < h.ndim; i++) {
     lxb_pushcount(L, h.shape[i]);
@@ -310,7 +355,15 @@ static int l_npy_read_header(lua_State *L) {
   set_count(L, "nbytes", h.nbytes);
   set_count(L, "offset", h.offset);
   set_count(L, "data_offset", h.data_offset);
+  set_count(L, "descr_offset", h.descr_offset);
   return 1;
+}
+
+static uint64_t field_count(lua_State *L, int idx, const char *k) {
+  lua_getfield(L, idx, k);
+  lua_Number v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v > 0 && v < 1.8e19 ? (uint64_t)v : 0;
 }
 
 /* Rebuilds the lx_npy_header from the table npy_read_header made. */
@@ -318,7 +371,10 @@ static void header_from_table(lua_State *L, int idx, const char *fn, lx_npy_head
   memset(h, 0, sizeof *h);
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_getfield(L, idx, "dtype");
-  if (lx_dtype_from_name(lxb_check_string(L, -1, fn, "header.dtype"), &h->dtype) != LX_OK)
+  h->supported = !lua_isnil(L, -1);
+  h->dtype = LX_DTYPE_COUNT;
+  if (h->supported &&
+      lx_dtype_from_name(lxb_check_string(L, -1, fn, "header.dtype"), &h->dtype) != LX_OK)
     lxb_raise_in(L, fn);
   lua_pop(L, 1);
   lua_getfield(L, idx, "shape");
@@ -328,15 +384,29 @@ static void header_from_table(lua_State *L, int idx, const char *fn, lx_npy_head
   h->fortran_order = lua_toboolean(L, -1);
   lua_getfield(L, idx, "big_endian");
   h->big_endian = lua_toboolean(L, -1);
-  lua_getfield(L, idx, "offset");
-  h->offset = (uint64_t)lua_tonumber(L, -1);
-  lua_getfield(L, idx, "data_offset");
-  h->data_offset = (uint64_t)lua_tonumber(L, -1);
   lua_getfield(L, idx, "descr");
   snprintf(h->descr, sizeof h->descr, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
-  lua_pop(L, 5);
-  if (lx_shape_check(fn, h->dtype, h->ndim, h->shape, NULL, &h->nbytes) != LX_OK)
-    lxb_raise_in(L, fn);
+  lua_pop(L, 3);
+  h->offset = field_count(L, idx, "offset");
+  h->data_offset = field_count(L, idx, "data_offset");
+  h->descr_offset = field_count(L, idx, "descr_offset");
+  if (h->supported) {
+    h->itemsize = lx_dtype_size(h->dtype);
+    if (lx_shape_check(fn, h->dtype, h->ndim, h->shape, NULL, &h->nbytes) != LX_OK)
+      lxb_raise_in(L, fn);
+    return;
+  }
+  /* A type lunox lacks: its byte size, for skipping, checked as the
+  ** reader checked it. */
+  h->itemsize = (size_t)field_count(L, idx, "itemsize");
+  uint64_t bytes = h->itemsize;
+  for (int i = 0; i < h->ndim; i++) {
+    uint64_t d = (uint64_t)h->shape[i];
+    if (d != 0 && bytes > (uint64_t)INT64_MAX / d)
+      lxb_error(L, fn, "header: the byte size of shape and itemsize overflows");
+    bytes = d == 0 ? 0 : bytes * d;
+  }
+  h->nbytes = (size_t)bytes;
 }
 
 /* core.npy_read_data(file, header [, name]) -> a new CPU array. */
@@ -402,41 +472,56 @@ static int l_stream_has_more(lua_State *L) {
 
 /* ------------------------------------------------------------ atomic writes */
 
-/* core.tempfile(path, fn) -> the name of a new, empty file in path's
-** directory (".<base>.tmp-XXXXXX"), with the permissions a plain create
-** would give (0666 & ~umask) rather than mkstemp's 0600. */
+/* core._tempfile(path, fn) -> tmp, target: a new, empty file tmp in the
+** directory of target, which is path with symlinks resolved when it exists
+** (so that renaming tmp over target writes through a link instead of
+** replacing it). tmp is ".<base>.tmp-XXXXXX" with the permissions target
+** has, or those of a plain create (0666 & ~umask) for a new file. Returns
+** false instead when path exists and is not a regular file (a FIFO, a
+** terminal, /dev/null): such a thing cannot be replaced, only written to. */
 static int l_tempfile(lua_State *L) {
-  size_t len;
-  const char *path = luaL_checklstring(L, 1, &len);
+  const char *path = luaL_checkstring(L, 1);
   const char *fn = luaL_optstring(L, 2, "save");
-  char *dcopy = strdup(path), *bcopy = strdup(path);
-  if (!dcopy || !bcopy) {
-    free(dcopy);
-    free(bcopy);
-    return lxb_error(L, fn, "out of memory");
+  struct stat st;
+  mode_t mode;
+  char *target = NULL;
+  if (stat(path, &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    mode = st.st_mode & 07777;
+    target = realpath(path, NULL);
+    if (!target)
+      return lxb_error(L, fn, "cannot resolve '%s': %s", path, strerror(errno));
+  } else {
+    mode_t mask = umask(0);
+    umask(mask);
+    mode = 0666 & ~mask;
   }
+  /* Strings go to the Lua stack before anything is opened: pushing may
+  ** raise (out of memory), and nothing must be left to clean up then. */
+  lua_pushstring(L, target ? target : path);
+  free(target);
+  const char *final = lua_tostring(L, -1);
+  size_t n = strlen(final);
+  char *dcopy = lua_newuserdata(L, n + 1), *bcopy = lua_newuserdata(L, n + 1);
+  memcpy(dcopy, final, n + 1);
+  memcpy(bcopy, final, n + 1);
   lua_pushfstring(L, "%s/.%s.tmp-XXXXXX", dirname(dcopy), basename(bcopy));
-  free(dcopy);
-  free(bcopy);
   size_t tlen;
   const char *tmpl = lua_tolstring(L, -1, &tlen);
-  char *name = malloc(tlen + 1);
-  if (!name) return lxb_error(L, fn, "out of memory");
+  char *name = lua_newuserdata(L, tlen + 1);
   memcpy(name, tmpl, tlen + 1);
   int fd = mkstemp(name);
-  if (fd < 0) {
-    int e = errno;
-    free(name);
-    return lxb_error(L, fn, "cannot create a temporary file beside '%s': %s", path,
-                     strerror(e));
-  }
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  if (fd < 0)
+    return lxb_error(L, fn, "cannot create a temporary file beside '%s': %s", final,
+                     strerror(errno));
+  fchmod(fd, mode);
   close(fd);
   lua_pushstring(L, name);
-  free(name);
-  return 1;
+  lua_pushvalue(L, -6); /* target */
+  return 2;
 }
 
 /* core.fsync(file, fn): flushes the handle's buffer and the file's data to

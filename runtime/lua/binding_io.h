@@ -33,7 +33,8 @@ typedef struct lxb_stream {
   FILE *fp;
   lxb_bytesio *bio;
   lua_State *L;
-  int obj; /* stack index of the object (LXB_STREAM_OBJECT) */
+  int obj; /* stack index of the file object */
+  int remember; /* its position is counted by lunox (no seek, or a pipe) */
   char name[256];
 } lxb_stream;
 
@@ -43,10 +44,10 @@ typedef struct lxb_stream {
 ** file object or the file is closed. The object must stay at idx while the
 ** stream is used. */
 void lxb_stream_open(lua_State *L, int idx, const char *name, const char *fn, lxb_stream *s);
-/* Ends a use of the stream: an object without a seek method has its
-** position remembered (a weak table keyed by the object), so that byte
-** offsets in messages and the readers' position checks stay right across
-** calls. */
+/* Ends a use of the stream: an object without a seek method, or a pipe,
+** has its position remembered (a weak table keyed by the object), so that
+** byte offsets in messages and the readers' position checks stay right
+** across calls. */
 void lxb_stream_close(lxb_stream *s);
 
 #endif

@@ -8,6 +8,45 @@
 
 #include <string.h>
 
+/* The mapping and the parsed header, held by a userdata while the Lua
+** values are built: a memory error raised meanwhile leaks neither. */
+#define LOAD_GUARD_MT "lunox.safetensors_load"
+typedef struct {
+  lx_mapped_file *map;
+  lx_st_header *header;
+} load_guard;
+
+static void guard_release(load_guard *g) {
+  lx_safetensors_free(g->header);
+  lx_mapped_release(g->map);
+  g->header = NULL;
+  g->map = NULL;
+}
+
+static int guard_gc(lua_State *L) {
+  guard_release(luaL_checkudata(L, 1, LOAD_GUARD_MT));
+  return 0;
+}
+
+/* Raises the runtime's error as fn's, releasing the file at once rather
+** than when the collector gets to the guard. */
+static int fail(lua_State *L, load_guard *g, const char *fn) {
+  guard_release(g);
+  return lxb_raise_in(L, fn);
+}
+
+static load_guard *new_guard(lua_State *L) {
+  load_guard *g = lxb_newuserdata(L, sizeof *g);
+  g->map = NULL;
+  g->header = NULL;
+  if (luaL_newmetatable(L, LOAD_GUARD_MT)) {
+    lua_pushcfunction(L, guard_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return g;
+}
+
 /* core.safetensors_load(path [, copy]) -> entries, metadata.
 ** entries: a list, in data order, of {name=, dtype= (safetensors' name),
 ** shape=, array= (nil for dtypes lunox lacks)}; metadata: a table of
@@ -17,9 +56,9 @@ static int l_safetensors_load(lua_State *L) {
   const char *fn = "lx.safetensors.load";
   const char *path = lxb_check_string(L, 1, fn, "the path");
   int copy = lua_toboolean(L, 2);
-  lx_mapped_file *m;
-  if (lx_file_map(path, &m) != LX_OK) return lxb_raise_in(L, fn);
-  lx_st_header *h = NULL;
+  load_guard *g = new_guard(L);
+  if (lx_file_map(path, &g->map) != LX_OK) return fail(L, g, fn);
+  lx_mapped_file *m = g->map;
   size_t need = 0;
   const uint8_t *data = lx_mapped_data(m);
   size_t size = lx_mapped_size(m);
@@ -28,13 +67,11 @@ static int l_safetensors_load(lua_State *L) {
     st = lx_set_error(LX_ERR_IO, "safetensors: the file has %zu bytes, fewer than the 8 of "
                       "its header length (%s, byte 0)", size, path);
   else
-    st = lx_safetensors_parse(data, size, size, path, &h, &need);
-  if (st == LX_OK && !h)
+    st = lx_safetensors_parse(data, size, size, path, &g->header, &need);
+  if (st == LX_OK && !g->header)
     st = lx_set_error(LX_ERR_INTERNAL, "safetensors: header incomplete in a whole file");
-  if (st != LX_OK) {
-    lx_mapped_release(m);
-    return lxb_raise_in(L, fn);
-  }
+  if (st != LX_OK) return fail(L, g, fn);
+  const lx_st_header *h = g->header;
   lua_createtable(L, (int)h->count, 0);
   for (size_t i = 0; i < h->count; i++) {
     const lx_st_tensor *t = &h->tensors[i];
@@ -61,11 +98,7 @@ static int l_safetensors_load(lua_State *L) {
           *slot = own;
         }
       }
-      if (st != LX_OK) {
-        lx_safetensors_free(h);
-        lx_mapped_release(m);
-        return lxb_raise_in(L, fn);
-      }
+      if (st != LX_OK) return fail(L, g, fn);
       lua_setfield(L, -2, "array");
     }
     lua_rawseti(L, -2, (int)i + 1);
@@ -76,8 +109,8 @@ static int l_safetensors_load(lua_State *L) {
     lua_pushlstring(L, h->meta[i].value, h->meta[i].value_len);
     lua_rawset(L, -3);
   }
-  lx_safetensors_free(h);
-  lx_mapped_release(m); /* the arrays hold their own references */
+  /* The arrays hold their own references to the mapping. */
+  guard_release(g);
   lxb_account_memory(L);
   return 2;
 }
