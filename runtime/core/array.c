@@ -20,40 +20,35 @@ static void human_bytes(uint64_t n, char *buf, size_t size) {
   else snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
-lx_status lx__buffer_new(lx_device *dev, size_t nbytes, lx_buffer **out) {
+/* A new buffer header over memory that exists already, counted on its
+** device unless the device holds none. */
+static lx_status buffer_wrap(lx_device *dev, size_t nbytes, void *handle,
+                             void (*release)(void *ctx), void *ctx, lx_buffer **out) {
   lx_buffer *b = malloc(sizeof *b);
   if (!b) return lx_set_error(LX_ERR_MEMORY, "out of host memory for a buffer header");
-  void *handle = NULL;
-  lx_status st = dev->backend->buffer_alloc(dev, nbytes, &handle);
-  if (st != LX_OK) {
-    free(b);
-    return st;
-  }
   atomic_init(&b->refcount, 1);
   b->device = dev;
   b->nbytes = nbytes;
   b->handle = handle;
-  b->release = NULL;
-  b->release_ctx = NULL;
+  b->release = release;
+  b->release_ctx = ctx;
   if (!dev->backend->holds_no_memory) atomic_fetch_add(&dev->bytes_in_use, nbytes);
   *out = b;
   return LX_OK;
 }
 
+lx_status lx__buffer_new(lx_device *dev, size_t nbytes, lx_buffer **out) {
+  void *handle = NULL;
+  lx_status st = dev->backend->buffer_alloc(dev, nbytes, &handle);
+  if (st != LX_OK) return st;
+  st = buffer_wrap(dev, nbytes, handle, NULL, NULL, out);
+  if (st != LX_OK) dev->backend->buffer_free(dev, handle, nbytes);
+  return st;
+}
+
 lx_status lx__buffer_external(void *data, size_t nbytes, void (*release)(void *ctx),
                               void *ctx, lx_buffer **out) {
-  lx_buffer *b = malloc(sizeof *b);
-  if (!b) return lx_set_error(LX_ERR_MEMORY, "out of host memory for a buffer header");
-  lx_device *dev = lx_device_cpu();
-  atomic_init(&b->refcount, 1);
-  b->device = dev;
-  b->nbytes = nbytes;
-  b->handle = data;
-  b->release = release;
-  b->release_ctx = ctx;
-  atomic_fetch_add(&dev->bytes_in_use, nbytes);
-  *out = b;
-  return LX_OK;
+  return buffer_wrap(lx_device_cpu(), nbytes, data, release, ctx, out);
 }
 
 lx_buffer *lx__buffer_retain(lx_buffer *b) {
