@@ -546,3 +546,75 @@ float lx_pow(float x, float y) {
   }
   return uintBitsToFloat(floatBitsToUint(r) | sign);
 }
+
+// ------------------------------------------------------------ erf, erf_inv
+// XLA's float32 formulas, as runtime/cpu/cpu_special.h: erf is Eigen's
+// rational approximation on x clamped to [-4, 4]; erf_inv is Giles'
+// single-precision polynomial in w = -log1p(-x^2).
+float lx_erf(float x) {
+  if (isnan(x)) return x;
+  float c = clamp(x, -4.0, 4.0);
+  precise float x2 = c * c;
+  precise float p = -2.72614225801306e-10;
+  p = p * x2 + 2.77068142495902e-08;
+  p = p * x2 + -2.10102402082508e-06;
+  p = p * x2 + -5.69250639462346e-05;
+  p = p * x2 + -7.34990630326855e-04;
+  p = p * x2 + -2.95459980854025e-03;
+  p = p * x2 + -1.60960333262415e-02;
+  precise float q = -1.45660718464996e-05;
+  q = q * x2 + -2.13374055278905e-04;
+  q = q * x2 + -1.68282697438203e-03;
+  q = q * x2 + -7.37332916720468e-03;
+  q = q * x2 + -1.42647390514189e-02;
+  precise float cp = c * p;
+  return lx_fdiv(cp, q);
+}
+
+// log1p(y) for y in [-1, 0]: ln(1 + y) with 1 + y rounded, corrected by the
+// rounding error (exact here: u - 1 and y - (u - 1) are).
+float lx_log1p_neg(float y) {
+  precise float u = 1.0 + y;
+  if (u == 1.0) return y;
+  if (u == 0.0) return -uintBitsToFloat(LX_INF_BITS);
+  float lo;
+  float hi = lx_log_ff(floatBitsToUint(u), lo);
+  precise float corr = y - (u - 1.0);
+  precise float r = hi + (lo + lx_fdiv(corr, u));
+  return r;
+}
+
+float lx_erf_inv(float x) {
+  if (isnan(x)) return x;
+  float ax = abs(x);
+  if (ax == 1.0) return x * uintBitsToFloat(LX_INF_BITS);
+  if (ax > 1.0) return uintBitsToFloat(LX_NAN_BITS);
+  precise float xx = x * x;
+  precise float w = -lx_log1p_neg(-xx);
+  precise float p;
+  if (w < 5.0) {
+    w = w - 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = uintBitsToFloat(lx_fsqrt_bits(floatBitsToUint(w))) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  precise float r = p * x;
+  return r;
+}

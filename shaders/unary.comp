@@ -35,6 +35,8 @@ OUT_W unary(IN_W s) {
     case LX_SIN: y = lx_sin(x); break;
     case LX_COS: y = lx_cos(x); break;
     case LX_SIGMOID: y = lx_sigmoid(x); break;
+    case LX_ERF: y = lx_erf(x); break;
+    case LX_ERF_INV: y = lx_erf_inv(x); break;
   }
   return OUT_STORE(y);
 }

@@ -54,4 +54,6 @@ end
 
 M.safetensors = require("lunox.safetensors")
 
+M.random = require("lunox.random")
+
 return M

@@ -52,8 +52,24 @@ typedef enum lx_op_kind {
   LX_OP_MATMUL,  /* in[0] {..., M, K}, in[1] {..., K, N}, out {..., M, N}:
                     same ndim >= 2, batch axes already broadcast, one dtype;
                     out is contiguous (a fresh array) */
-  LX_OP_FILL     /* out[...] = value */
+  LX_OP_FILL,    /* out[...] = value */
+  LX_OP_RANDOM   /* code: lx_random_kind; in[0] (and in[1] for randint) are
+                    uint32 keys of 2 elements (any strides); out is fresh
+                    and contiguous. See random.c for each kind's layout. */
 } lx_op_kind;
+
+/* What LX_OP_RANDOM computes for flat output element i (random.c). */
+typedef enum lx_random_kind {
+  LX_RANDOM_BITS,    /* out uint8/uint16/uint32/uint64: JAX's _random_bits of
+                        out's width, in the scheme p.random.original says */
+  LX_RANDOM_KEYS,    /* out uint32 {n, 2}: key j = threefry(key, counter + j
+                        as hi/lo words) (partitionable split, fold_in) */
+  LX_RANDOM_UNIFORM, /* out float: bits of out's width made a float in [0, 1),
+                        then * p.random.diff + p.random.lo, max(lo, .), each
+                        step rounded to out's dtype */
+  LX_RANDOM_RANDINT  /* out integer: JAX's randint from the bits of in[0] (high)
+                        and in[1] (low) with span, multiplier and minval */
+} lx_random_kind;
 
 typedef struct lx_op {
   lx_op_kind kind;
@@ -65,6 +81,13 @@ typedef struct lx_op {
     struct { double value; int64_t ivalue; bool is_int; } fill;
     struct { uint64_t axes_mask; int64_t count; } reduce; /* count: elements
                                                    reduced per output */
+    struct {
+      bool original;      /* JAX's original (non-partitionable) scheme */
+      uint64_t counter;   /* keys: first counter */
+      double lo, diff;    /* uniform: minval and maxval - minval, exact in out's
+                             dtype */
+      uint64_t span, multiplier, minval; /* randint, modulo 2^width */
+    } random;
   } p;
 } lx_op;
 

@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char *unary_names[LX_UNARY_COUNT] = {
-  "neg", "exp", "log", "sqrt", "abs", "tanh", "sin", "cos", "sigmoid", "logical_not"};
+  "neg", "exp", "log", "sqrt", "abs", "tanh", "sin", "cos", "sigmoid", "logical_not",
+  "erf", "erf_inv"};
 static const char *binary_names[LX_BINARY_COUNT] = {
   "add", "sub", "mul", "div", "pow", "maximum", "minimum",
   "eq", "ne", "lt", "le", "gt", "ge"};

@@ -12,6 +12,7 @@
 #include "cpu_iter.h"
 #include "cpu_kernels.h"
 #include "half.h"
+#include "cpu_special.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,7 +130,9 @@ static int dtype_slot(lx_dtype d) { return (int)d; } /* tables are indexed by lx
   UNARY_LOOP(un_sin_##name, T, CT, LOAD, T, STORE, M(sin)(x))                            \
   UNARY_LOOP(un_cos_##name, T, CT, LOAD, T, STORE, M(cos)(x))                            \
   UNARY_LOOP(un_sigmoid_##name, T, CT, LOAD, T, STORE, SIGMOID(M, x))                    \
-  UNARY_LOOP(un_logical_not_##name, T, CT, LOAD, uint8_t, TO_BOOL, x == 0)
+  UNARY_LOOP(un_logical_not_##name, T, CT, LOAD, uint8_t, TO_BOOL, x == 0)                \
+  UNARY_LOOP(un_erf_##name, T, CT, LOAD, T, STORE, M(lx_erf)(x))                        \
+  UNARY_LOOP(un_erf_inv_##name, T, CT, LOAD, T, STORE, M(lx_erf_inv)(x))
 
 FLOAT_TYPES(DEF_FLOAT_OPS)
 
@@ -214,6 +217,7 @@ static const lx_loop_fn unary_table[LX_UNARY_COUNT][LX_DTYPE_COUNT] = {
   [LX_SQRT] = ROW_FLOAT(un_sqrt), [LX_ABS] = ROW_ALL(un_abs), [LX_TANH] = ROW_FLOAT(un_tanh),
   [LX_SIN] = ROW_FLOAT(un_sin), [LX_COS] = ROW_FLOAT(un_cos),
   [LX_SIGMOID] = ROW_FLOAT(un_sigmoid), [LX_LOGICAL_NOT] = ROW_ALL(un_logical_not),
+  [LX_ERF] = ROW_FLOAT(un_erf), [LX_ERF_INV] = ROW_FLOAT(un_erf_inv),
 };
 
 static lx_status run_table(const char *what, lx_loop_fn fn, int nops, const lx_op *op) {

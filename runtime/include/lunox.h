@@ -201,7 +201,7 @@ lx_status lx_scalar_int64(lx_device *device, lx_dtype dtype, int64_t value,
 
 typedef enum lx_unary_op {
   LX_NEG = 0, LX_EXP, LX_LOG, LX_SQRT, LX_ABS, LX_TANH, LX_SIN, LX_COS,
-  LX_SIGMOID, LX_LOGICAL_NOT, LX_UNARY_COUNT
+  LX_SIGMOID, LX_LOGICAL_NOT, LX_ERF, LX_ERF_INV, LX_UNARY_COUNT
 } lx_unary_op;
 
 typedef enum lx_binary_op {
@@ -270,6 +270,44 @@ lx_status lx_concatenate(int n, lx_array *const *arrays, int axis,
                          lx_array **out);
 /* `axis` is the position of the new axis, 0..ndim. */
 lx_status lx_stack(int n, lx_array *const *arrays, int axis, lx_array **out);
+
+/* ---------------------------------------------------------------- random */
+
+/* JAX's threefry2x32 PRNG, bit for bit. A key is a uint32 array of shape
+** {2}. JAX has two ways to lay counters out: the partitionable scheme
+** (jax_threefry_partitionable = True, JAX's default since 0.5) and the
+** original one; split and every sampler depend on it, fold_in does not. */
+typedef enum lx_prng_scheme {
+  LX_PRNG_PARTITIONABLE = 0,
+  LX_PRNG_ORIGINAL
+} lx_prng_scheme;
+
+/* {seed >> 32, seed & 0xffffffff} (JAX's threefry_seed of a 64-bit seed). */
+lx_status lx_random_key(lx_device *device, int64_t seed, lx_array **out);
+/* n new keys as a uint32 array {n, 2}. */
+lx_status lx_random_split(lx_array *key, int64_t n, lx_prng_scheme scheme,
+                          lx_array **out);
+/* threefry(key, {0, data}): a new key, the same in both schemes. */
+lx_status lx_random_fold_in(lx_array *key, uint32_t data, lx_array **out);
+/* The block cipher itself: threefry2x32(key, {x0, x1}) as a uint32 {2}. */
+lx_status lx_random_threefry(lx_array *key, uint32_t x0, uint32_t x1, lx_array **out);
+/* Raw bits: dtype uint8, uint32 (and the other unsigned dtypes lunox has). */
+lx_status lx_random_bits(lx_array *key, int ndim, const int64_t *shape,
+                         lx_dtype dtype, lx_prng_scheme scheme, lx_array **out);
+/* Uniform floats in [minval, maxval) as jax.random.uniform: minval and
+** maxval are rounded to the float dtype first. */
+lx_status lx_random_uniform(lx_array *key, int ndim, const int64_t *shape,
+                            lx_dtype dtype, double minval, double maxval,
+                            lx_prng_scheme scheme, lx_array **out);
+/* Integers in [minval, maxval) as jax.random.randint (bounds clipped to the
+** dtype; maxval <= minval gives minval). */
+lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape,
+                            lx_dtype dtype, int64_t minval, int64_t maxval,
+                            lx_prng_scheme scheme, lx_array **out);
+/* A random permutation of 0..n-1 (jax.random.permutation(key, n)): rounds
+** of a stable sort by fresh 32-bit keys. dtype: an integer dtype. */
+lx_status lx_random_permutation(lx_array *key, int64_t n, lx_dtype dtype,
+                                lx_prng_scheme scheme, lx_array **out);
 
 /* ------------------------------------------------------------- printing */
 

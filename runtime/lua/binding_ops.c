@@ -115,6 +115,8 @@ UNARY_FN(sin, LX_SIN)
 UNARY_FN(cos, LX_COS)
 UNARY_FN(sigmoid, LX_SIGMOID)
 UNARY_FN(logical_not, LX_LOGICAL_NOT)
+UNARY_FN(erf, LX_ERF)
+UNARY_FN(erf_inv, LX_ERF_INV)
 
 lx_status lxb_binary_number(lua_State *L, lx_binary_op op, lx_array *a, int idx,
                             int scalar_first, lx_array **out) {
@@ -357,7 +359,7 @@ void lxb_register_ops(lua_State *L) {
     {"arange", l_arange},
     {"neg", l_neg}, {"exp", l_exp}, {"log", l_log}, {"sqrt", l_sqrt}, {"abs", l_abs},
     {"tanh", l_tanh}, {"sin", l_sin}, {"cos", l_cos}, {"sigmoid", l_sigmoid},
-    {"logical_not", l_logical_not},
+    {"logical_not", l_logical_not}, {"erf", l_erf}, {"erf_inv", l_erf_inv},
     {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"pow", l_pow},
     {"maximum", l_maximum}, {"minimum", l_minimum},
     {"eq", l_eq}, {"ne", l_ne}, {"lt", l_lt}, {"le", l_le}, {"gt", l_gt}, {"ge", l_ge},
@@ -375,7 +377,7 @@ void lxb_register_ops(lua_State *L) {
   static const char *const methods[] = {
     "astype", "reshape", "transpose", "broadcast_to", "sum", "mean", "max", "min",
     "argmax", "argmin", "exp", "log", "sqrt", "abs", "tanh", "sin", "cos", "sigmoid",
-    "neg", "logical_not", "matmul", "dot", "add", "sub", "mul", "div", "pow", "maximum",
+    "neg", "logical_not", "erf", "erf_inv", "matmul", "dot", "add", "sub", "mul", "div", "pow", "maximum",
     "minimum", "eq", "ne", "lt", "le", "gt", "ge", NULL};
   lua_getfield(L, LUA_REGISTRYINDEX, LXB_METHODS_KEY);
   for (int i = 0; methods[i]; i++) {

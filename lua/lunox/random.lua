@@ -1,0 +1,218 @@
+--- lunox.random: JAX's random numbers, bit for bit (threefry2x32).
+-- `local jr = lx.random`. Keys are uint32 arrays of shape {2}; every
+-- function takes a key and never changes it: split it to get fresh ones.
+-- `lx.config.threefry_partitionable` (default true, JAX >= 0.5) picks how
+-- counters are laid out; false gives JAX's original scheme. The kernels are
+-- in C (runtime/core/random.c and each backend); this module checks
+-- arguments and composes the samplers exactly as jax/_src/random.py does.
+-- See docs/random.md.
+-- @module lunox.random
+local core = require("lunox.core")
+
+local M = {}
+
+local FLOATS = { float32 = true, float64 = true, float16 = true, bfloat16 = true }
+local SQRT2 = math.sqrt(2)
+
+-- The scheme flag the C functions take last: true for the original one.
+local function original()
+  local config = package.loaded["lunox"] and package.loaded["lunox"].config
+  return config ~= nil and config.threefry_partitionable == false
+end
+
+local function check_float_dtype(fn, dtype)
+  dtype = dtype or "float32"
+  if not FLOATS[dtype] then
+    error(fn .. ": dtype must be a float type (float32, float64, float16, bfloat16), got "
+      .. tostring(dtype), 3)
+  end
+  return dtype
+end
+
+local function is_array(x) return core.is_array(x) end
+
+--- A key from an integer seed: {seed >> 32, seed & 0xffffffff}, as
+-- jax.random.PRNGKey with a 64-bit seed (docs/random.md: negative seeds).
+function M.PRNGKey(seed, device)
+  if type(seed) ~= "number" then
+    error("PRNGKey: seed must be an integer, got " .. type(seed), 2)
+  end
+  return core._random_key(seed, device)
+end
+--- jax.random.key's raw data: lunox has only raw uint32 keys.
+M.key = M.PRNGKey
+
+--- n new keys (default 2) as a uint32 array {n, 2}; `keys[i]` is one,
+-- `keys:unpack()` gives them all.
+function M.split(key, n)
+  return core._random_split(key, n == nil and 2 or n, original())
+end
+
+--- A new key from key and an integer (taken modulo 2^32, as jnp.uint32).
+function M.fold_in(key, data)
+  return core._random_fold_in(key, data)
+end
+
+--- The Threefry-2x32 block cipher on one counter pair: a uint32 {2} array
+-- (JAX's prng.threefry_2x32 on two counters).
+function M.threefry2x32(key, x0, x1)
+  return core._random_threefry(key, x0, x1)
+end
+
+--- Raw random bits: dtype "uint32" (default), "uint8", or another unsigned
+-- dtype lunox has.
+function M.bits(key, shape, dtype)
+  return core._random_bits(key, shape or {}, dtype or "uint32", original())
+end
+
+local function shape_of(x)
+  if is_array(x) then return x.shape end
+  return {}
+end
+
+local function shape_str(s)
+  return "{" .. table.concat(s, ",") .. "}"
+end
+
+-- Whether `from` broadcasts to `to` (NumPy's rule, trailing axes aligned).
+local function broadcasts_to(from, to)
+  if #from > #to then return false end
+  for i = 1, #from do
+    local f, t = from[#from - i + 1], to[#to - i + 1]
+    if f ~= 1 and f ~= t then return false end
+  end
+  return true
+end
+
+-- A number, or the value of a one-element array.
+local function scalar_value(x)
+  if type(x) == "number" then return x end
+  if is_array(x) and x.size == 1 then return x:reshape({}):item() end
+  return nil
+end
+
+--- Uniform floats in [minval, maxval) (defaults 0 and 1), as
+-- jax.random.uniform: minval and maxval may be numbers or arrays that
+-- broadcast to shape.
+function M.uniform(key, shape, dtype, minval, maxval)
+  dtype = check_float_dtype("uniform", dtype)
+  shape = shape or {}
+  minval = minval == nil and 0 or minval
+  maxval = maxval == nil and 1 or maxval
+  local lo, hi = scalar_value(minval), scalar_value(maxval)
+  if lo and hi then
+    return core._random_uniform(key, shape, dtype, lo, hi, original())
+  end
+  -- Array bounds: floats in [0, 1) (exactly those of the scalar path with
+  -- 0 and 1), then JAX's max(minval, floats * (maxval - minval) + minval)
+  -- as separate ops in dtype.
+  local floats = core._random_uniform(key, shape, dtype, 0, 1, original())
+  local lo_a = core.array(minval, dtype)
+  local hi_a = core.array(maxval, dtype)
+  if not (broadcasts_to(lo_a.shape, floats.shape) and broadcasts_to(hi_a.shape, floats.shape)) then
+    error("uniform: minval and maxval (shapes " .. shape_str(lo_a.shape) .. " and "
+      .. shape_str(hi_a.shape) .. ") must broadcast to shape " .. shape_str(floats.shape), 2)
+  end
+  return core.maximum(lo_a, floats * (hi_a - lo_a) + lo_a)
+end
+
+--- Standard normal floats, as jax.random.normal: sqrt(2) erf_inv(u) for u
+-- uniform in (-1, 1).
+function M.normal(key, shape, dtype)
+  dtype = check_float_dtype("normal", dtype)
+  local lo = core._nextafter(-1, 0, dtype)
+  local u = core._random_uniform(key, shape or {}, dtype, lo, 1, original())
+  return core.erf_inv(u) * SQRT2
+end
+
+-- nextafter toward `toward` of every element of the dtype array a.
+local function nextafter_of(a, toward, dtype)
+  if a.ndim == 0 then return core.array(core._nextafter(a:item(), toward, dtype), dtype) end
+  local flat = a:reshape({ a.size }):tolist()
+  for i = 1, #flat do flat[i] = core._nextafter(flat[i], toward, dtype) end
+  return core.array(flat, dtype):reshape(a.shape)
+end
+
+--- Normal floats truncated to (lower, upper), as jax.random.truncated_normal.
+-- shape defaults to the broadcast shape of lower and upper.
+function M.truncated_normal(key, lower, upper, shape, dtype)
+  dtype = check_float_dtype("truncated_normal", dtype)
+  if lower == nil or upper == nil then
+    error("truncated_normal: lower and upper are required", 2)
+  end
+  local lower_a, upper_a = core.array(lower, dtype), core.array(upper, dtype)
+  if shape == nil then
+    shape = (lower_a + upper_a).shape
+  end
+  local a = core.erf(lower_a / SQRT2)
+  local b = core.erf(upper_a / SQRT2)
+  local u = M.uniform(key, shape, dtype, a, b)
+  local out = core.erf_inv(u) * SQRT2
+  local lo = nextafter_of(lower_a, math.huge, dtype)
+  local hi = nextafter_of(upper_a, -math.huge, dtype)
+  return core.minimum(core.maximum(out, lo), hi)
+end
+
+--- Booleans, true with probability p (default 0.5), as jax.random.bernoulli:
+-- uniform(shape, dtype of p) < p. shape defaults to p's shape.
+function M.bernoulli(key, p, shape)
+  if p == nil then p = 0.5 end
+  local dtype = "float32"
+  if is_array(p) then
+    dtype = p.dtype
+    if not FLOATS[dtype] then
+      error("bernoulli: p must be a float or a float array, got a " .. dtype .. " array", 2)
+    end
+  elseif type(p) ~= "number" then
+    error("bernoulli: p must be a number or an array, got " .. type(p), 2)
+  end
+  shape = shape or shape_of(p)
+  local u = core._random_uniform(key, shape, dtype, 0, 1, original())
+  return core.lt(u, p)
+end
+
+local function integer_bound(fn, what, v)
+  local x = scalar_value(v)
+  if x == nil then
+    error(fn .. ": " .. what .. " must be a number or a one-element array, got "
+      .. (is_array(v) and ("an array of shape " .. shape_str(v.shape)) or type(v)), 3)
+  end
+  -- jax: float bounds are cast to int (toward zero); the dtype clips them
+  -- later, so huge ones only need to stay huge.
+  if x ~= x then error(fn .. ": " .. what .. " is NaN", 3) end
+  if x >= 2 ^ 62 then return math.maxinteger or 2 ^ 62 end
+  if x <= -2 ^ 62 then return math.mininteger or -2 ^ 62 end
+  return x < 0 and math.ceil(x) or math.floor(x)
+end
+
+--- Integers in [minval, maxval), as jax.random.randint (dtype default
+-- "int32"; bounds clipped to the dtype; maxval <= minval gives minval).
+function M.randint(key, shape, minval, maxval, dtype)
+  local lo = integer_bound("randint", "minval", minval)
+  local hi = integer_bound("randint", "maxval", maxval)
+  return core._random_randint(key, shape or {}, dtype or "int32", lo, hi, original())
+end
+
+--- A random permutation, as jax.random.permutation: of 0..n-1 (int32;
+-- lunox is 1-based, so add 1 for Lua positions) when x is an integer, or
+-- of an array's leading axis.
+function M.permutation(key, x, dtype)
+  if type(x) == "number" then
+    return core._random_permutation(key, x, dtype or "int32", original())
+  end
+  if not is_array(x) then
+    error("permutation: x must be an integer or an array, got " .. type(x), 2)
+  end
+  if x.ndim == 0 then
+    error("permutation: x must be an integer or at least 1-dimensional", 2)
+  end
+  local n = x.shape[1]
+  local perm = core._random_permutation(key, n, "int64", original())
+  if n == 0 then return x end
+  local positions = perm:tolist()
+  local rows = {}
+  for i = 1, n do rows[i] = x[positions[i] + 1] end
+  return core.stack(rows, 1)
+end
+
+return M
