@@ -77,6 +77,13 @@ foreach(dt IN LISTS LUNOX_SHADER_DTYPES)
   endif()
 endforeach()
 
+# Random numbers (runtime/vulkan/vk_random.c): one module per output element
+# size, and float64 uniforms.
+foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
+  lunox_shader(random_${bytes} random.comp -DELEM_BYTES=${bytes})
+endforeach()
+lunox_shader(random_f64 random.comp -DLX_RANDOM_F64)
+
 # Module names are plain tokens: pass them comma-separated so no list
 # separator has to survive the command line.
 list(SORT LUNOX_SPIRV_NAMES)

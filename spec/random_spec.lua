@@ -337,6 +337,27 @@ describe("errors", function()
   end)
 end)
 
+describe("erf and erf_inv", function()
+  it("agree with the exact values (float32: XLA's approximations)", function()
+    -- erf(x) and erf_inv(y) to 10 digits (Abramowitz & Stegun; inverse by
+    -- bisection on erf).
+    local xs = { -2, -0.5, 0, 0.1, 0.5, 1, 2.5 }
+    local erf = { -0.9953222650, -0.5204998778, 0, 0.1124629160, 0.5204998778, 0.8427007929,
+      0.9995930480 }
+    for _, dt in ipairs({ "float32", "float64" }) do
+      close_list(lx.erf(lx.array(xs, dt)):tolist(), erf, dt == "float32" and 2e-6 or 1e-9)
+      local back = lx.erf_inv(lx.array(erf, dt)):tolist()
+      close_list(back, xs, dt == "float32" and 1e-5 or 1e-8)
+    end
+    assert.are.same({ -math.huge, math.huge }, lx.erf_inv(lx.array({ -1, 1 })):tolist())
+    local nan = lx.erf_inv(lx.array({ 1.5 })):item()
+    assert.is_true(nan ~= nan)
+    -- integers compute in float32, as jnp does
+    assert.are.equal("float32", lx.erf(lx.array({ 1, 2 }, "int32")).dtype)
+    assert.are.equal("float16", lx.erf_inv(lx.array({ 0.5 }, "float16")).dtype)
+  end)
+end)
+
 describe("abstract evaluation", function()
   it("filter_eval_shape gives shapes and dtypes without drawing", function()
     local out = lx.filter_eval_shape(function()

@@ -55,5 +55,6 @@ end
 M.safetensors = require("lunox.safetensors")
 
 M.random = require("lunox.random")
+M.nn = require("lunox.nn")
 
 return M

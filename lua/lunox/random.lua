@@ -107,8 +107,8 @@ function M.uniform(key, shape, dtype, minval, maxval)
   -- 0 and 1), then JAX's max(minval, floats * (maxval - minval) + minval)
   -- as separate ops in dtype.
   local floats = core._random_uniform(key, shape, dtype, 0, 1, original())
-  local lo_a = core.array(minval, dtype)
-  local hi_a = core.array(maxval, dtype)
+  local lo_a = core.array(minval, dtype):to(floats.device)
+  local hi_a = core.array(maxval, dtype):to(floats.device)
   if not (broadcasts_to(lo_a.shape, floats.shape) and broadcasts_to(hi_a.shape, floats.shape)) then
     error("uniform: minval and maxval (shapes " .. shape_str(lo_a.shape) .. " and "
       .. shape_str(hi_a.shape) .. ") must broadcast to shape " .. shape_str(floats.shape), 2)
@@ -148,8 +148,8 @@ function M.truncated_normal(key, lower, upper, shape, dtype)
   local b = core.erf(upper_a / SQRT2)
   local u = M.uniform(key, shape, dtype, a, b)
   local out = core.erf_inv(u) * SQRT2
-  local lo = nextafter_of(lower_a, math.huge, dtype)
-  local hi = nextafter_of(upper_a, -math.huge, dtype)
+  local lo = nextafter_of(lower_a, math.huge, dtype):to(out.device)
+  local hi = nextafter_of(upper_a, -math.huge, dtype):to(out.device)
   return core.minimum(core.maximum(out, lo), hi)
 end
 

@@ -3,6 +3,7 @@
 ** arena, host transfers, and ops translated into kernel dispatches.
 */
 #include "vk_device.h"
+#include "vk_random.h"
 #include "vk_reduce_matmul.h"
 
 #include <stdio.h>
@@ -246,6 +247,7 @@ static lx_status run_op(lx_vk_device *d, const lx_op *op) {
     }
     case LX_OP_REDUCE: return lx_vk_run_reduce(d, op);
     case LX_OP_MATMUL: return lx_vk_run_matmul(d, op);
+    case LX_OP_RANDOM: return lx_vk_run_random(d, op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown op kind %d", (int)op->kind);
 }
