@@ -52,7 +52,12 @@ typedef enum lx_op_kind {
   LX_OP_MATMUL,  /* in[0] {..., M, K}, in[1] {..., K, N}, out {..., M, N}:
                     same ndim >= 2, batch axes already broadcast, one dtype;
                     out is contiguous (a fresh array) */
-  LX_OP_FILL     /* out[...] = value */
+  LX_OP_FILL,    /* out[...] = value */
+  LX_OP_REDUCE_WINDOW, /* code: LX_MAX or LX_SUM; in[0] and out (contiguous)
+                          share a dtype, not bool; p.window, one entry per
+                          axis (padding above follows from out's shape) */
+  LX_OP_TAKE     /* in[0] data and in[1] integer indices, both contiguous;
+                    out contiguous, in[0]'s dtype; p.take */
 } lx_op_kind;
 
 typedef struct lx_op {
@@ -65,6 +70,8 @@ typedef struct lx_op {
     struct { double value; int64_t ivalue; bool is_int; } fill;
     struct { uint64_t axes_mask; int64_t count; } reduce; /* count: elements
                                                    reduced per output */
+    struct { const int64_t *window, *strides, *pad_lo; } window;
+    struct { int axis; int base; } take; /* base: what index 0 is called */
   } p;
 } lx_op;
 
