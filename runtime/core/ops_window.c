@@ -16,9 +16,12 @@ lx_status lx_reduce_window(lx_reduce_op op, lx_array *x, int ndim, const int64_t
   if (ndim != x->ndim)
     return lx_set_error(LX_ERR_SHAPE, "%s: the window has %d entries for an array of %d "
                         "dimensions", fn, ndim, x->ndim);
-  if (x->dtype == LX_BOOL)
-    return lx_set_error(LX_ERR_DTYPE, "%s: %s of bool arrays is not supported; convert with "
-                        "astype first", fn, lx_reduce_op_name(op));
+  /* The dtypes with kernels on both backends. */
+  bool kernel = lx_dtype_is_float(x->dtype) || x->dtype == LX_INT32 || x->dtype == LX_INT64 ||
+                x->dtype == LX_UINT8 || x->dtype == LX_UINT32;
+  if (!kernel)
+    return lx_set_error(LX_ERR_DTYPE, "%s: %s of %s arrays is not supported; convert with "
+                        "astype first", fn, lx_reduce_op_name(op), lx_dtype_name(x->dtype));
   if (!window && ndim > 0)
     return lx_set_error(LX_ERR_ARGUMENT, "%s: no window given", fn);
   int64_t ones[LX_MAX_DIMS], zeros[LX_MAX_DIMS], shape[LX_MAX_DIMS];
