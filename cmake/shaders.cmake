@@ -83,6 +83,18 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
   lunox_shader(random_${bytes} random.comp -DELEM_BYTES=${bytes})
 endforeach()
 lunox_shader(random_f64 random.comp -DLX_RANDOM_F64)
+# reduce_window (every dtype but bool) and take (raw elements of each size
+# x index dtypes); runtime/vulkan/vk_window_take.c.
+foreach(dt IN LISTS LUNOX_SHADER_DTYPES)
+  if(NOT dt STREQUAL "bool")
+    lunox_shader(window_${dt} window.comp -DIN=${dt} -DIN_DT=DT_${dt})
+  endif()
+endforeach()
+foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
+  foreach(idx i32 i64 u8 u32)
+    lunox_shader(take_${bytes}_${idx} take.comp -DELEM_BYTES=${bytes} -DIDX_DT=DT_${idx})
+  endforeach()
+endforeach()
 
 # Module names are plain tokens: pass them comma-separated so no list
 # separator has to survive the command line.

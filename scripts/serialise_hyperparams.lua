@@ -6,20 +6,15 @@
 -- rebuilds the model from the hyperparameters, then fills it with the
 -- saved leaves.
 --
--- Until lx.nn lands (issue 6), the model is the hand-built MLP of
--- scripts/tricks/toy_nn.lua, whose "key" is an integer seed; lx.random's
--- PRNGKey is used when it exists.
+-- The model is an lx.nn.MLP, initialised from an lx.random key exactly as
+-- Python Equinox would from the same key.
 --
 -- Run from anywhere, under either host:
 --   build/lunox scripts/serialise_hyperparams.lua
 --   build/lunoxjit scripts/serialise_hyperparams.lua
 -- Exits with an error if any of the checks it prints fails.
-local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
-package.path = here .. "/tricks/?.lua;" .. package.path
-
 local lx = require("lunox")
-local toy = require("toy_nn")
-local jr = lx.random or { PRNGKey = function(seed) return seed end }
+local nn, jr = lx.nn, lx.random
 
 local failures = 0
 local function check(ok, what)
@@ -27,11 +22,11 @@ local function check(ok, what)
   if not ok then failures = failures + 1 end
 end
 
-local ACTIVATIONS = { relu = toy.relu, tanh = lx.tanh }
+local ACTIVATIONS = { relu = nn.relu, tanh = lx.tanh }
 
 -- Builds the model that the hyperparameters describe.
 local function make(hyperparams, key)
-  return toy.MLP(hyperparams.size, 1, hyperparams.width, hyperparams.depth,
+  return nn.MLP(hyperparams.size, 1, hyperparams.width, hyperparams.depth,
     { key = key, activation = ACTIVATIONS[hyperparams.activation] })
 end
 
@@ -58,7 +53,7 @@ assert(os.execute("mkdir " .. dir))
 local filename = dir .. "/model.eqx"
 
 local hyperparams = { size = 5, width = 10, depth = 2, activation = "relu" }
-local model = make(hyperparams, 1234) -- trained weights would go here
+local model = make(hyperparams, jr.PRNGKey(1234)) -- trained weights would go here
 print("1. save the hyperparameters and the weights of an MLP(5 -> 10 -> 10 -> 1)")
 save(filename, hyperparams, model)
 local f = assert(io.open(filename, "rb"))
@@ -73,7 +68,7 @@ local loaded = load(filename)
 check(lx.tree_equal(loaded, model), "the loaded model equals the saved one")
 local x = lx.array({ 1, 2, 3, 4, 5 })
 check(lx.tree_equal(loaded(x), model(x)), "and computes the same outputs")
-check(loaded.activation == toy.relu, "the activation comes from the hyperparameters")
+check(loaded.activation == nn.relu, "the activation comes from the hyperparameters")
 
 print("3. load into a skeleton: filter_eval_shape builds the model without memory")
 local f2 = assert(io.open(filename, "rb"))

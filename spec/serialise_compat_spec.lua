@@ -73,9 +73,7 @@ describe("files written by NumPy as Python Equinox writes them", function()
 
   it("loads Equinox's weights + hyperparameters recipe with the API.md recipe as written",
     function()
-      -- lx.random arrives with the nn issue; the recipe only passes the key
-      -- through to `make`, so a stand-in PRNGKey serves until then.
-      local jr = lx.random or { PRNGKey = function(seed) return seed end }
+      local jr = lx.random
       local function make(hyperparams, key)
         return S.MLP(hyperparams.in_size, hyperparams.out_size, hyperparams.width_size,
           hyperparams.depth)

@@ -53,9 +53,14 @@ typedef enum lx_op_kind {
                     same ndim >= 2, batch axes already broadcast, one dtype;
                     out is contiguous (a fresh array) */
   LX_OP_FILL,    /* out[...] = value */
-  LX_OP_RANDOM   /* code: lx_random_kind; in[0] (and in[1] for randint) are
+  LX_OP_RANDOM,  /* code: lx_random_kind; in[0] (and in[1] for randint) are
                     uint32 keys of 2 elements (any strides); out is fresh
                     and contiguous. See random.c for each kind's layout. */
+  LX_OP_REDUCE_WINDOW, /* code: LX_MAX or LX_SUM; in[0] and out (contiguous)
+                          share a dtype, not bool; p.window, one entry per
+                          axis (padding above follows from out's shape) */
+  LX_OP_TAKE     /* in[0] data and in[1] integer indices, both contiguous;
+                    out contiguous, in[0]'s dtype; p.take */
 } lx_op_kind;
 
 /* What LX_OP_RANDOM computes for flat output element i (random.c). */
@@ -88,6 +93,8 @@ typedef struct lx_op {
                              dtype */
       uint64_t span, multiplier, minval; /* randint, modulo 2^width */
     } random;
+    struct { const int64_t *window, *strides, *pad_lo; } window;
+    struct { int axis; int base; } take; /* base: what index 0 is called */
   } p;
 } lx_op;
 

@@ -15,5 +15,7 @@ lx_status lx__cpu_fill(const lx_op *op);
 lx_status lx__cpu_reduce(const lx_op *op);
 lx_status lx__cpu_matmul(const lx_op *op);
 lx_status lx__cpu_random(const lx_op *op);
+lx_status lx__cpu_reduce_window(const lx_op *op);
+lx_status lx__cpu_take(const lx_op *op);
 
 #endif

@@ -308,6 +308,33 @@ lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape,
 ** of a stable sort by fresh 32-bit keys. dtype: an integer dtype. */
 lx_status lx_random_permutation(lx_array *key, int64_t n, lx_dtype dtype,
                                 lx_prng_scheme scheme, lx_array **out);
+/* ------------------------------------------- windowed reductions, take */
+
+/* lax.reduce_window with max or sum (op is LX_MAX or LX_SUM) over every
+** axis of x: `ndim` must be x's, window[i] >= 1 (1 on axes not pooled),
+** strides[i] >= 1 (NULL: all 1), pad_lo[i], pad_hi[i] >= 0 (NULL: none).
+** Axis i of the result has (n + lo + hi - window) / stride + 1 entries
+** (rounded down; a window larger than the padded axis is an error, except
+** on an empty axis, which stays empty). Padding contributes the op's identity, as in
+** lax: -inf for float max (the dtype's lowest value for integers), 0 for
+** sum. The result has x's dtype; float sums accumulate in double on the CPU
+** and in compensated float32 (float64: double) on Vulkan, integer sums
+** wrap. Bool is refused. */
+lx_status lx_reduce_window(lx_reduce_op op, lx_array *x, int ndim, const int64_t *window,
+                           const int64_t *strides, const int64_t *pad_lo,
+                           const int64_t *pad_hi, lx_array **out);
+
+/* jnp.take(a, indices, axis): shape a.shape[:axis] + indices.shape +
+** a.shape[axis+1:], entry [..., j..., ...] = a[..., indices[j...], ...].
+** Indices are integers (int32, int64, uint8, uint32) counted from
+** `index_base` (0 in C, 1 for the Lua binding); negative ones count from
+** the end (-1 is the last). An index outside the axis is an error naming
+** it and its position (in index_base numbering) where the indices are in
+** host memory (cpu); Vulkan kernels cannot report one without a readback
+** and write JAX's fill value there instead (mode="fill": NaN for floats,
+** the lowest value for signed integers, the highest for unsigned). */
+lx_status lx_take(lx_array *a, lx_array *indices, int axis, int index_base,
+                  lx_array **out);
 
 /* ------------------------------------------------------------- printing */
 

@@ -174,6 +174,7 @@ int luaopen_lunox_core(lua_State *L) {
   lxb_register_safetensors(L);
   lxb_register_abstract(L);
   lxb_register_random(L);
+  lxb_register_window_take(L);
   lua_pushstring(L, LX_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

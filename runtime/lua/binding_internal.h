@@ -124,5 +124,6 @@ void lxb_register_json(lua_State *L);        /* json_decode */
 void lxb_register_safetensors(lua_State *L); /* safetensors read/write */
 void lxb_register_abstract(lua_State *L);    /* abstract evaluation (filter_eval_shape) */
 void lxb_register_random(lua_State *L);      /* lx.random's kernels */
+void lxb_register_window_take(lua_State *L); /* reduce_window, take */
 
 #endif

@@ -519,3 +519,8 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
   if (layout) lx_vk_alloc_free(d, layout);
   return st;
 }
+
+lx_status lx_vk_upload_words(lx_vk_device *d, const int32_t *words, size_t n,
+                             lx_vk_alloc **out) {
+  return upload_words(d, words, n, out);
+}
