@@ -32,7 +32,7 @@ if(LUNOX_VALIDATE_SPIRV)
 endif()
 
 # Dtype tokens as in the module names (lx_dtype order).
-set(LUNOX_SHADER_DTYPES f32 f64 f16 bf16 i32 i64 u8 u32 bool)
+set(LUNOX_SHADER_DTYPES f32 f64 f16 bf16 i32 i64 u8 u32 bool u16 u64)
 set(LUNOX_SHADER_ELEM_BYTES 1 2 4 8)
 
 set(LUNOX_SPIRV_NAMES "")
@@ -68,7 +68,7 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
   lunox_shader(where_${bytes} where.comp -DELEM_BYTES=${bytes})
   lunox_shader(fill_${bytes} fill.comp -DELEM_BYTES=${bytes})
 endforeach()
-# Reductions (every dtype: bool and uint8 for max/min/arg ops) and matrix
+# Reductions (every dtype: bool, uint8 and uint16 for max/min/arg ops) and matrix
 # products (bool is refused by the core); runtime/vulkan/vk_reduce_matmul.c.
 foreach(dt IN LISTS LUNOX_SHADER_DTYPES)
   lunox_shader(reduce_${dt} reduce.comp -DIN=${dt} -DIN_DT=DT_${dt})

@@ -59,7 +59,7 @@ OUT_W binary(IN_W sa, IN_W sb) {
   return OUT_STORE(r);
 }
 #else // integers
-#if IN_DT == DT_i64
+#if DT_IS_INT64(IN_DT)
 #define IN_UV uint64_t
 #else
 #define IN_UV uint

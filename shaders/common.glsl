@@ -26,6 +26,8 @@
 #define STORAGE_u8 uint8_t
 #define STORAGE_u32 uint
 #define STORAGE_bool uint8_t
+#define STORAGE_u16 uint16_t
+#define STORAGE_u64 uint64_t
 #if defined(LX_F64_BITS)
 #define STORAGE_f64 uint64_t
 #define WIDE_f64 uint64_t
@@ -49,6 +51,8 @@
 #define WIDE_u8 uint
 #define WIDE_u32 uint
 #define WIDE_bool uint
+#define WIDE_u16 uint
+#define WIDE_u64 uint64_t
 
 #define VALUE_f32 float
 #define VALUE_f16 float
@@ -59,6 +63,8 @@
 #define VALUE_u8 uint
 #define VALUE_u32 uint
 #define VALUE_bool uint
+#define VALUE_u16 uint
+#define VALUE_u64 uint64_t
 
 // Float32-like dtypes as float32 bit patterns (16-bit floats decoded with
 // integer code, exactly), then as values; values back to wide storage.
@@ -74,6 +80,8 @@
 #define LOAD_u8(w) (w)
 #define LOAD_u32(w) (w)
 #define LOAD_bool(w) (w)
+#define LOAD_u16(w) (w)
+#define LOAD_u64(w) (w)
 #define STORE_f32(v) floatBitsToUint(v)
 #define STORE_f16(v) lx_f2h(floatBitsToUint(v))
 #define STORE_bf16(v) lx_f2bf(floatBitsToUint(v))
@@ -83,6 +91,8 @@
 #define STORE_u8(v) (v)
 #define STORE_u32(v) (v)
 #define STORE_bool(v) (v)
+#define STORE_u16(v) (v)
+#define STORE_u64(v) (v)
 
 // Float formats as bits (float64 as uvec2 lo/hi words), from and to wide.
 // Used by the operations that the CPU does exactly (negation, abs,
@@ -143,12 +153,12 @@
 #if DT_IS_BYTE(IN_DT) || DT_IS_BYTE(OUT_DT) || ELEM_BYTES == 1 || LX_NEEDS_8BIT
 #extension GL_EXT_shader_8bit_storage : require
 #endif
-#if DT_IS_HALF(IN_DT) || DT_IS_HALF(OUT_DT) || ELEM_BYTES == 2
+#if DT_IS_16BIT(IN_DT) || DT_IS_16BIT(OUT_DT) || ELEM_BYTES == 2
 #extension GL_EXT_shader_16bit_storage : require
 #endif
 #if defined(LX_F64_BITS) && (IN_DT == DT_f64 || OUT_DT == DT_f64)
 #define LX_INT64 1
-#elif IN_DT == DT_i64 || OUT_DT == DT_i64
+#elif DT_IS_INT64(IN_DT) || DT_IS_INT64(OUT_DT)
 #define LX_INT64 1
 #else
 #define LX_INT64 0

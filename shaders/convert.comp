@@ -17,9 +17,9 @@
 #if IN_DT == OUT_DT
 // A copy: the dtype only matters for its size, and raw elements need none
 // of the dtype's features.
-#if IN_DT == DT_f64 || IN_DT == DT_i64
+#if IN_DT == DT_f64 || DT_IS_INT64(IN_DT)
 #define ELEM_BYTES 8
-#elif DT_IS_HALF(IN_DT)
+#elif DT_IS_16BIT(IN_DT)
 #define ELEM_BYTES 2
 #elif DT_IS_BYTE(IN_DT)
 #define ELEM_BYTES 1
@@ -44,10 +44,10 @@ void element(ivec4 pos) { out0[pos.x] = in1[pos.y]; }
 LX_OUTPUT(OUT_T)
 LX_INPUT(1, IN_T, in1)
 
-// The source is read into one of five forms; each destination has one
+// The source is read into one of six forms; each destination has one
 // overload per form. F32Bits: float32/float16/bfloat16 as float32 bits;
-// F64Bits: float64 bits; int: int32; uint: uint8, uint32, bool (0/1);
-// int64_t: int64.
+// F64Bits: float64 bits; int: int32; uint: uint8, uint16, uint32, bool
+// (0/1); int64_t: int64; uint64_t: uint64.
 struct F32Bits { uint b; };
 #if LX_INT64
 struct F64Bits { uint64_t b; };
@@ -168,6 +168,16 @@ uint lx_d2h(uint64_t u) {
 
 bool lx_d_nan(uint64_t u) { return (u & 0x7ffffffffffffffful) > 0x7ff0000000000000ul; }
 
+// d truncated toward zero into uint64, saturating (NaN and negatives: 0).
+uint64_t lx_d_to_u64(uint64_t u) {
+  if (lx_d_nan(u) || (u >> 63) != 0ul) return 0ul;
+  int e = int(uint(u >> 52) & 0x7ffu) - 1023;
+  if (e < 0) return 0ul;
+  if (e >= 64) return 0xfffffffffffffffful;
+  uint64_t sig = (u & 0xffffffffffffful) | (1ul << 52);
+  return e >= 52 ? sig << uint(e - 52) : sig >> uint(52 - e);
+}
+
 // |d| truncated toward zero, capped at 2^63 (enough to saturate any
 // integer dtype). The caller has dealt with NaN.
 uint64_t lx_d_trunc(uint64_t u) {
@@ -186,6 +196,7 @@ uint to_f32(uint v) { return lx_u2f(false, v); }
 #if LX_INT64
 uint to_f32(F64Bits v) { return lx_d2f(v.b); }
 uint to_f32(int64_t v) { return lx_l2f(v < 0l, v < 0l ? 0ul - uint64_t(v) : uint64_t(v)); }
+uint to_f32(uint64_t v) { return lx_l2f(false, v); }
 #endif
 
 // ------------------------------------------------------ float16, bfloat16
@@ -200,6 +211,8 @@ uint to_f16(F64Bits v) { return lx_d2h(v.b); }
 uint to_f16(int64_t v) { return lx_f2h(to_f32(v)); } // |v| >= 65520 is inf either way
 uint to_bf16(F64Bits v) { return lx_f2bf(lx_d2f(v.b)); }
 uint to_bf16(int64_t v) { return lx_f2bf(to_f32(v)); }
+uint to_f16(uint64_t v) { return lx_f2h(to_f32(v)); }
+uint to_bf16(uint64_t v) { return lx_f2bf(to_f32(v)); }
 
 // ---------------------------------------------------------- float64 bits
 uint64_t to_f64(F32Bits v) { return lx_f2d(v.b); }
@@ -207,6 +220,7 @@ uint64_t to_f64(F64Bits v) { return v.b; }
 uint64_t to_f64(int v) { return lx_l2d(v < 0, uint64_t(v < 0 ? 0u - uint(v) : uint(v))); }
 uint64_t to_f64(uint v) { return lx_l2d(false, uint64_t(v)); }
 uint64_t to_f64(int64_t v) { return lx_l2d(v < 0l, v < 0l ? 0ul - uint64_t(v) : uint64_t(v)); }
+uint64_t to_f64(uint64_t v) { return lx_l2d(false, v); }
 #endif
 
 // ------------------------------------------------------------- integers
@@ -230,6 +244,11 @@ uint to_u32(F32Bits v) {
   if (f32_nan(v) || f <= 0.0) return 0u;
   return f >= 4294967296.0 ? 0xffffffffu : uint(f);
 }
+uint to_u16(F32Bits v) {
+  float f = uintBitsToFloat(v.b);
+  if (f32_nan(v) || f <= 0.0) return 0u;
+  return f >= 65536.0 ? 0xffffu : uint(f);
+}
 uint to_bool(F32Bits v) { return (v.b & 0x7fffffffu) != 0u ? 1u : 0u; }
 
 int to_i32(int v) { return v; }
@@ -240,6 +259,8 @@ uint to_u32(int v) { return uint(v); }
 uint to_u32(uint v) { return v; }
 uint to_bool(int v) { return v != 0 ? 1u : 0u; }
 uint to_bool(uint v) { return v != 0u ? 1u : 0u; }
+uint to_u16(int v) { return uint(v) & 0xffffu; }
+uint to_u16(uint v) { return v & 0xffffu; }
 
 #if LX_INT64
 int64_t to_i64(F32Bits v) {
@@ -273,6 +294,10 @@ uint to_u32(F64Bits v) {
   if (lx_d_nan(v.b) || (v.b >> 63) != 0ul) return 0u;
   return uint(min(lx_d_trunc(v.b), 0xfffffffful));
 }
+uint to_u16(F64Bits v) {
+  if (lx_d_nan(v.b) || (v.b >> 63) != 0ul) return 0u;
+  return uint(min(lx_d_trunc(v.b), 0xfffful));
+}
 uint to_bool(F64Bits v) { return (v.b & 0x7ffffffffffffffful) != 0ul ? 1u : 0u; }
 
 int to_i32(int64_t v) { return int(v); }
@@ -282,6 +307,22 @@ int64_t to_i64(int64_t v) { return v; }
 uint to_u8(int64_t v) { return uint(v) & 0xffu; }
 uint to_u32(int64_t v) { return uint(v); }
 uint to_bool(int64_t v) { return v != 0l ? 1u : 0u; }
+uint to_u16(int64_t v) { return uint(v) & 0xffffu; }
+
+// To and from uint64: integers keep their low bits (int64 <-> uint64 is the
+// same bits), floats saturate as above.
+uint64_t to_u64(F32Bits v) { return lx_d_to_u64(lx_f2d(v.b)); }
+uint64_t to_u64(F64Bits v) { return lx_d_to_u64(v.b); }
+uint64_t to_u64(int v) { return uint64_t(int64_t(v)); }
+uint64_t to_u64(uint v) { return uint64_t(v); }
+uint64_t to_u64(int64_t v) { return uint64_t(v); }
+uint64_t to_u64(uint64_t v) { return v; }
+int to_i32(uint64_t v) { return int(uint(v)); }
+int64_t to_i64(uint64_t v) { return int64_t(v); }
+uint to_u8(uint64_t v) { return uint(v) & 0xffu; }
+uint to_u16(uint64_t v) { return uint(v) & 0xffffu; }
+uint to_u32(uint64_t v) { return uint(v); }
+uint to_bool(uint64_t v) { return v != 0ul ? 1u : 0u; }
 #endif
 
 #if DT_IS_F32ISH(IN_DT)

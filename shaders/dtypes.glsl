@@ -14,6 +14,8 @@
 #define DT_u8 6
 #define DT_u32 7
 #define DT_bool 8
+#define DT_u16 9
+#define DT_u64 10
 
 #ifndef IN_DT
 #define IN_DT DT_none
@@ -28,7 +30,10 @@
 #define DT_IS_F32ISH(dt) ((dt) == DT_f32 || (dt) == DT_f16 || (dt) == DT_bf16)
 #define DT_IS_HALF(dt) ((dt) == DT_f16 || (dt) == DT_bf16)
 #define DT_IS_BYTE(dt) ((dt) == DT_u8 || (dt) == DT_bool)
+// Types stored in 16 bits (GL_EXT_shader_16bit_storage), in 64 (shaderInt64).
+#define DT_IS_16BIT(dt) (DT_IS_HALF(dt) || (dt) == DT_u16)
+#define DT_IS_INT64(dt) ((dt) == DT_i64 || (dt) == DT_u64)
 #define DT_IS_SINT(dt) ((dt) == DT_i32 || (dt) == DT_i64)
-#define DT_IS_UINT(dt) ((dt) == DT_u8 || (dt) == DT_u32)
+#define DT_IS_UINT(dt) ((dt) == DT_u8 || (dt) == DT_u16 || (dt) == DT_u32 || (dt) == DT_u64)
 
 #endif

@@ -67,12 +67,12 @@ layout(set = 0, binding = 3, std430) readonly buffer Layout { int lay[]; };
 #define ACC4 dvec4
 #define LOAD(x) (x)
 #define STORE(v) (v)
-#elif IN_DT == DT_i64
+#elif DT_IS_INT64(IN_DT)
 #define ACC uint64_t
 #define ACC4 u64vec4
 #define LOAD(x) uint64_t(x)
-#define STORE(v) int64_t(v)
-#else // int32, uint32, uint8: wrapping uint arithmetic, the low bits kept
+#define STORE(v) IN_T(v)
+#else // int32, uint32, uint16, uint8: wrapping uint arithmetic, the low bits kept
 #define ACC uint
 #define ACC4 uvec4
 #define LOAD(x) uint(x)

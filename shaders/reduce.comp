@@ -93,7 +93,7 @@ shared uvec3 sh[gl_WorkGroupSize.x];
 uvec2 words(IN_W w) {
 #if IN_DT == DT_f64
   return unpackDouble2x32(w);
-#elif IN_DT == DT_i64
+#elif DT_IS_INT64(IN_DT)
   return uvec2(uint(w), uint(uint64_t(w) >> 32));
 #elif DT_IS_F32ISH(IN_DT)
   return uvec2(IN_BITS(w), 0u);
@@ -117,6 +117,8 @@ bool v_eq(uvec2 a, uvec2 b) { return a == b; }
 #if IN_DT == DT_i64
 // Signed high words, then unsigned low words: no 64-bit compare needed.
 bool v_lt(uvec2 a, uvec2 b) { return int(a.y) < int(b.y) || (a.y == b.y && a.x < b.x); }
+#elif IN_DT == DT_u64
+bool v_lt(uvec2 a, uvec2 b) { return a.y < b.y || (a.y == b.y && a.x < b.x); }
 #elif IN_DT == DT_i32
 bool v_lt(uvec2 a, uvec2 b) { return int(a.x) < int(b.x); }
 #else
@@ -175,7 +177,7 @@ uvec3 sum_combine(uvec3 a, uvec3 b) {
 uvec3 sum_fold(uvec3 acc, IN_W w) {
   return uvec3(unpackDouble2x32(packDouble2x32(acc.xy) + w), 0u);
 }
-#elif IN_DT == DT_i64
+#elif DT_IS_INT64(IN_DT)
 // Wrapping 64-bit addition on words.
 uvec3 sum_combine(uvec3 a, uvec3 b) {
   uint carry;
@@ -183,7 +185,7 @@ uvec3 sum_combine(uvec3 a, uvec3 b) {
   return uvec3(lo, a.y + b.y + carry, 0u);
 }
 uvec3 sum_fold(uvec3 acc, IN_W w) { return sum_combine(acc, uvec3(words(w), 0u)); }
-#else // int32, uint32 (uint8 and bool sums arrive cast to uint32/int32)
+#else // int32, uint32 (uint8/uint16 and bool sums arrive cast to uint32/int32)
 uvec3 sum_combine(uvec3 a, uvec3 b) { return uvec3(a.x + b.x, 0u, 0u); }
 uvec3 sum_fold(uvec3 acc, IN_W w) { return uvec3(acc.x + uint(w), 0u, 0u); }
 #endif
@@ -287,8 +289,8 @@ void write_value(uint o, uvec3 a) {
   if (OP == LX_MEAN)
     t = pc.count == 0u ? packDouble2x32(uvec2(0u, 0x7ff80000u)) : t / double(pc.count);
   out_v[o] = t;
-#elif IN_DT == DT_i64
-  out_v[o] = int64_t(uint64_t(a.x) | (uint64_t(a.y) << 32));
+#elif DT_IS_INT64(IN_DT)
+  out_v[o] = IN_T(uint64_t(a.x) | (uint64_t(a.y) << 32));
 #else
   out_v[o] = IN_T(a.x);
 #endif

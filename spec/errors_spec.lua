@@ -43,7 +43,8 @@ error_cases("wrong dtype names", {
   { "astype with no dtype", { "astype", "dtype" }, function() return a23:astype() end },
   { "a dtype that is not a string", { "zeros", "dtype", "number" },
     function() return lx.zeros({ 2 }, 5) end },
-  { "the message lists the valid names", { "float32", "bfloat16", "uint32", "bool" },
+  { "the message lists the valid names", { "float32", "bfloat16", "uint16", "uint32", "uint64",
+    "bool" },
     function() return lx.zeros({ 2 }, "float") end },
 })
 

@@ -29,7 +29,7 @@ describe("lunox.ffi under LuaJIT", function()
   local CTYPES = {
     float32 = "float*", float64 = "double*", float16 = "uint16_t*", bfloat16 = "uint16_t*",
     int32 = "int32_t*", int64 = "int64_t*", uint8 = "uint8_t*", uint32 = "uint32_t*",
-    bool = "uint8_t*",
+    bool = "uint8_t*", uint16 = "uint16_t*", uint64 = "uint64_t*",
   }
 
   it("gives float* for float32", function()
@@ -57,6 +57,8 @@ describe("lunox.ffi under LuaJIT", function()
       { "int64", { 2 ^ 53, -(2 ^ 40), 3 } },
       { "uint8", { 0, 255, 128 } },
       { "uint32", { 4294967295, 0, 65536 } },
+      { "uint16", { 65535, 0, 256 } },
+      { "uint64", { 2 ^ 53, 0, 2 ^ 63 } },
     }
     for _, c in ipairs(cases) do
       local a = lx.array(c[2], c[1])
@@ -66,6 +68,14 @@ describe("lunox.ffi under LuaJIT", function()
         assert.are.equal(list[i], tonumber(p[i - 1]), c[1] .. " element " .. i)
       end
     end
+  end)
+
+  it("reads uint64 above 2^63 exactly as uint64_t cdata", function()
+    local a = lx.array({ 2 ^ 63, 0 }, "uint64") + lx.array({ 1, 0 }, "uint64")
+      - lx.array({ 0, 1 }, "uint64")
+    local p = lffi.ptr(a)
+    assert.are.equal("9223372036854775809ULL", tostring(p[0]))
+    assert.are.equal("18446744073709551615ULL", tostring(p[1]))
   end)
 
   it("exposes 16-bit floats and bools as bit patterns", function()

@@ -132,6 +132,7 @@ describe("tree_pformat arrays", function()
     local expected = {
       float32 = "f32[3]", float64 = "f64[3]", float16 = "f16[3]", bfloat16 = "bf16[3]",
       int32 = "i32[3]", int64 = "i64[3]", uint8 = "u8[3]", uint32 = "u32[3]", bool = "bool[3]",
+      uint16 = "u16[3]", uint64 = "u64[3]",
     }
     for dtype, short in pairs(expected) do
       assert.are.equal(short, pformat(lx.zeros({ 3 }, dtype)), dtype)

@@ -197,6 +197,68 @@ describe("vulkan backend behaviour", function()
   end)
 end)
 
+describe("vulkan parity: uint16 and uint64 edge values", function()
+  -- {2^63 + 1, 2^64 - 1, 2^63, 5, 0}, built exactly on both hosts (LuaJIT's
+  -- numbers are doubles).
+  local function edges()
+    local function u(t) return lx.array(t, "uint64") end
+    return u({ 2 ^ 63, 0, 2 ^ 63, 5, 0 }) + u({ 1, 0, 0, 0, 0 }) - u({ 0, 1, 0, 0, 0 })
+  end
+  local EDGES = "Array([ 9223372036854775809, 18446744073709551615,  9223372036854775808,\n"
+    .. "                          5,                    0], dtype=uint64)"
+
+  it("uint64 above 2^63 converts exactly to every dtype", function()
+    if not supported("uint64") then return pending("uint64 unsupported") end
+    local x = edges()
+    assert.are.equal(EDGES, tostring(x))
+    for _, to in ipairs(DTYPES) do
+      if supported(to) then assert_parity(x:astype(to), x:to("vulkan"):astype(to), "to " .. to) end
+    end
+    assert.are.equal(EDGES, tostring(x:to("vulkan"):astype("int64"):astype("uint64"):to("cpu")))
+  end)
+
+  it("floats saturate into uint64 and uint16, NaN to 0", function()
+    for _, dt in ipairs({ "uint16", "uint64" }) do
+      if supported(dt) then
+        for _, from in ipairs({ "float32", "float64" }) do
+          if supported(from) then
+            local x = lx.array({ 1e30, -5, 0 / 0, 65535.9, 70000, 2 ^ 63 + 2 ^ 40, 3.9 }, from)
+            assert_parity(x:astype(dt), x:to("vulkan"):astype(dt), from .. " -> " .. dt)
+          end
+        end
+      end
+    end
+  end)
+
+  it("uint64 arithmetic, comparisons and reductions use all 64 bits", function()
+    if not supported("uint64") then return pending("uint64 unsupported") end
+    local x, y = edges(), lx.array({ 3, 2, 2 ^ 63, 5, 2 ^ 53 }, "uint64")
+    local gx, gy = x:to("vulkan"), y:to("vulkan")
+    for _, op in ipairs({ "add", "sub", "mul", "maximum", "minimum", "lt", "ge", "eq" }) do
+      assert_parity(lx[op](x, y), lx[op](gx, gy), op)
+    end
+    for _, op in ipairs({ "sum", "max", "min", "argmax", "argmin" }) do
+      assert_parity(lx[op](x), lx[op](gx), op)
+    end
+    -- Compared unsigned: 2^64-1 (-1 as int64) is the maximum, 0 the minimum.
+    assert.are.equal("Array(18446744073709551615, dtype=uint64)", tostring(lx.max(gx):to("cpu")))
+    assert.are.same(2, lx.argmax(gx):item())
+    assert.are.same(0, lx.min(gx):item())
+  end)
+
+  it("uint16 wraps like NumPy on both backends", function()
+    if not supported("uint16") then return pending("uint16 unsupported") end
+    local x = lx.array({ 65535, 0, 300 }, "uint16")
+    local g = x:to("vulkan")
+    assert.are.same({ 0, 1, 301 }, (g + lx.array({ 1, 1, 1 }, "uint16"):to("vulkan")):tolist())
+    assert.are.same({ 65534, 65535, 299 }, (g - 1):tolist())
+    assert.are.same({ 1, 0, 24464 }, (g * g):tolist()) -- 300^2 = 90000 = 65536 + 24464
+    assert.are.same({ 1, 0, 65236 }, (-g):tolist())
+    assert_parity(lx.matmul(x:reshape({ 1, 3 }), x:reshape({ 3, 1 })),
+      lx.matmul(g:reshape({ 1, 3 }), g:reshape({ 3, 1 })), "uint16 matmul wraps")
+  end)
+end)
+
 describe("vulkan validation layer", function()
   it("reported nothing during this file", V.assert_validation_silent)
 end)

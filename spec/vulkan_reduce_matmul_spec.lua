@@ -199,7 +199,7 @@ end)
 -- --------------------------------------------------------------- matmul
 
 local MATMUL_DTYPES = { "float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8",
-  "uint32" }
+  "uint32", "uint16", "uint64" }
 
 -- Pairs: shapes of A and B, and views made on each device.
 local PAIRS = {

@@ -19,10 +19,11 @@ local select, tostring = select, tostring
 local unpack = table.unpack or unpack
 
 local DTYPES = { float32 = true, float64 = true, float16 = true, bfloat16 = true, int32 = true,
-  int64 = true, uint8 = true, uint32 = true, bool = true }
+  int64 = true, uint8 = true, uint16 = true, uint32 = true, uint64 = true, bool = true }
 
 local SHORT = { float32 = "f32", float64 = "f64", float16 = "f16", bfloat16 = "bf16",
-  int32 = "i32", int64 = "i64", uint8 = "u8", uint32 = "u32", bool = "bool" }
+  int32 = "i32", int64 = "i64", uint8 = "u8", uint16 = "u16", uint32 = "u32", uint64 = "u64",
+  bool = "bool" }
 
 local SDS = {}
 SDS.__name = "ShapeDtypeStruct"

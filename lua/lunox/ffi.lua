@@ -15,8 +15,8 @@ local M = {}
 
 local ctypes = {
   float32 = "float*", float64 = "double*", float16 = "uint16_t*", bfloat16 = "uint16_t*",
-  int32 = "int32_t*", int64 = "int64_t*", uint8 = "uint8_t*", uint32 = "uint32_t*",
-  bool = "uint8_t*",
+  int32 = "int32_t*", int64 = "int64_t*", uint8 = "uint8_t*", uint16 = "uint16_t*",
+  uint32 = "uint32_t*", uint64 = "uint64_t*", bool = "uint8_t*",
 }
 
 --- The C type of `ptr(a)` for a dtype ("float*" for float32, ...).

@@ -57,7 +57,8 @@ end
 -- Equinox's short dtype names (f32[4,2]).
 local DTYPE_ABBREV = {
   float32 = "f32", float64 = "f64", float16 = "f16", bfloat16 = "bf16",
-  int32 = "i32", int64 = "i64", uint8 = "u8", uint32 = "u32", bool = "bool",
+  int32 = "i32", int64 = "i64", uint8 = "u8", uint16 = "u16", uint32 = "u32", uint64 = "u64",
+  bool = "bool",
 }
 
 local function short_array(a)

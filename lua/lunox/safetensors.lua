@@ -25,9 +25,10 @@ local is_sds = eval_shape.is_shape_dtype_struct
 local type, error, tostring, pcall, ipairs, pairs = type, error, tostring, pcall, ipairs, pairs
 
 local ST_NAME = { float32 = "F32", float64 = "F64", float16 = "F16", bfloat16 = "BF16",
-  int32 = "I32", int64 = "I64", uint8 = "U8", uint32 = "U32", bool = "BOOL" }
+  int32 = "I32", int64 = "I64", uint8 = "U8", uint16 = "U16", uint32 = "U32", uint64 = "U64",
+  bool = "BOOL" }
 local ITEMSIZE = { float32 = 4, float64 = 8, float16 = 2, bfloat16 = 2, int32 = 4, int64 = 8,
-  uint8 = 1, uint32 = 4, bool = 1 }
+  uint8 = 1, uint16 = 2, uint32 = 4, uint64 = 8, bool = 1 }
 
 --- The tensor name of a key path: its keys joined with dots.
 function M.path_name(path)

@@ -126,7 +126,8 @@ local function to_number(ctx, h, arr, x)
   return v
 end
 
-local INTEGER_DTYPES = { int32 = true, int64 = true, uint8 = true, uint32 = true }
+local INTEGER_DTYPES = { int32 = true, int64 = true, uint8 = true, uint16 = true,
+  uint32 = true, uint64 = true }
 local FLOAT_DTYPES = { float16 = true, bfloat16 = true, float32 = true, float64 = true }
 
 --- Loads the next record for an array, number or boolean leaf of `like`

@@ -93,6 +93,16 @@ void lx_store_double(lx_dtype dtype, double v, void *dst) {
       break;
     }
     case LX_BOOL: { uint8_t b = v != 0; memcpy(dst, &b, 1); break; } /* NaN -> true */
+    case LX_UINT16: {
+      uint16_t i = (uint16_t)saturate_unsigned(v, 65536.0, UINT16_MAX);
+      memcpy(dst, &i, 2);
+      break;
+    }
+    case LX_UINT64: {
+      uint64_t i = saturate_unsigned(v, 18446744073709551616.0, UINT64_MAX);
+      memcpy(dst, &i, 8);
+      break;
+    }
     default: break;
   }
 }
@@ -104,7 +114,9 @@ void lx_store_int64(lx_dtype dtype, int64_t v, void *dst) {
     case LX_INT32: { int32_t i = (int32_t)(uint32_t)(uint64_t)v; memcpy(dst, &i, 4); break; }
     case LX_INT64: memcpy(dst, &v, 8); break;
     case LX_UINT8: { uint8_t i = (uint8_t)(uint64_t)v; memcpy(dst, &i, 1); break; }
+    case LX_UINT16: { uint16_t i = (uint16_t)(uint64_t)v; memcpy(dst, &i, 2); break; }
     case LX_UINT32: { uint32_t i = (uint32_t)(uint64_t)v; memcpy(dst, &i, 4); break; }
+    case LX_UINT64: { uint64_t i = (uint64_t)v; memcpy(dst, &i, 8); break; }
     case LX_BOOL: { uint8_t b = v != 0; memcpy(dst, &b, 1); break; }
     default: lx_store_double(dtype, (double)v, dst); break;
   }
@@ -121,6 +133,8 @@ double lx_load_double(lx_dtype dtype, const void *src) {
     case LX_UINT8: { uint8_t i; memcpy(&i, src, 1); return i; }
     case LX_UINT32: { uint32_t i; memcpy(&i, src, 4); return i; }
     case LX_BOOL: { uint8_t b; memcpy(&b, src, 1); return b != 0; }
+    case LX_UINT16: { uint16_t i; memcpy(&i, src, 2); return i; }
+    case LX_UINT64: { uint64_t i; memcpy(&i, src, 8); return (double)i; }
     default: return 0;
   }
 }
@@ -132,6 +146,9 @@ int64_t lx_load_int64(lx_dtype dtype, const void *src) {
     case LX_UINT8: { uint8_t i; memcpy(&i, src, 1); return i; }
     case LX_UINT32: { uint32_t i; memcpy(&i, src, 4); return i; }
     case LX_BOOL: { uint8_t b; memcpy(&b, src, 1); return b != 0; }
+    case LX_UINT16: { uint16_t i; memcpy(&i, src, 2); return i; }
+    /* The bit pattern: 2^63 and up come back negative (see lunox.h). */
+    case LX_UINT64: { int64_t i; memcpy(&i, src, 8); return i; }
     default:
       return saturate_signed(lx_load_double(dtype, src), -9223372036854775808.0,
                              9223372036854775808.0, INT64_MIN, INT64_MAX);

@@ -344,6 +344,14 @@ static void render_float(const float_format *ff, lx_dtype dtype, double x, word 
   }
 }
 
+/* An integer element in decimal; uint64 as unsigned, as NumPy and JAX
+** print it (lx_load_int64 gives its bit pattern). */
+static int int_text(lx_dtype dtype, const unsigned char *p, char *text, size_t size) {
+  int64_t v = lx_load_int64(dtype, p);
+  if (dtype == LX_UINT64) return snprintf(text, size, "%" PRIu64, (uint64_t)v);
+  return snprintf(text, size, "%" PRId64, v);
+}
+
 static void render_element(const elem_format *ef, const unsigned char *p, word *w) {
   w->n = 0;
   w->s[0] = '\0';
@@ -354,7 +362,7 @@ static void render_element(const elem_format *ef, const unsigned char *p, word *
     word_str(w, v ? (ef->zero_dim ? "True" : " True") : "False");
   } else {
     char text[32];
-    int n = snprintf(text, sizeof text, "%" PRId64, lx_load_int64(ef->dtype, p));
+    int n = int_text(ef->dtype, p, text, sizeof text);
     word_spaces(w, ef->int_width - n);
     word_str(w, text);
   }
@@ -505,7 +513,7 @@ typedef struct int_widths { lx_dtype dtype; int width; } int_widths;
 static void visit_int_width(void *ctx, const unsigned char *p) {
   int_widths *w = ctx;
   char text[32];
-  int n = snprintf(text, sizeof text, "%" PRId64, lx_load_int64(w->dtype, p));
+  int n = int_text(w->dtype, p, text, sizeof text);
   if (n > w->width) w->width = n;
 }
 

@@ -174,7 +174,10 @@ lx_status lx_binary_scalar(lx_binary_op op, lx_array *a, double scalar,
     return lx_set_error(LX_ERR_ARGUMENT, "binary: invalid op %d", (int)op);
   /* A Lua number is weakly typed, like a Python scalar in JAX: it takes the
   ** array's dtype unless that would lose its kind. */
-  bool integral = scalar == floor(scalar) && fabs(scalar) < 9.3e18;
+  /* Integral numbers beyond int64 count as floats, except beside a uint64
+  ** array, which holds them up to 2^64. */
+  double int_limit = a->dtype == LX_UINT64 ? 18446744073709551616.0 : 9.3e18;
+  bool integral = scalar == floor(scalar) && fabs(scalar) < int_limit;
   lx_dtype sdtype;
   if (lx_dtype_is_float(a->dtype)) sdtype = a->dtype;
   else if (!integral) sdtype = LX_FLOAT32;
@@ -189,7 +192,7 @@ lx_status lx_binary_scalar(lx_binary_op op, lx_array *a, double scalar,
   lx_status st = binary_dtype(op, lx_dtype_promote(a->dtype, sdtype), &compute, &result);
   if (st != LX_OK) return st;
   lx_array *s = NULL, *x = NULL;
-  st = integral && !lx_dtype_is_float(compute)
+  st = integral && !lx_dtype_is_float(compute) && fabs(scalar) < 9.2e18
            ? lx_scalar_int64(a->buffer->device, compute, (int64_t)scalar, &s)
            : lx_scalar(a->buffer->device, compute, scalar, &s);
   if (st == LX_OK && (st = as_dtype(a, compute, &x)) == LX_OK)

@@ -20,7 +20,7 @@ static lx_dtype reduce_dtype(lx_reduce_op op, lx_dtype in) {
   switch (op) {
     case LX_SUM:
       if (in == LX_BOOL) return LX_INT32;
-      if (in == LX_UINT8) return LX_UINT32;
+      if (in == LX_UINT8 || in == LX_UINT16) return LX_UINT32;
       return in;
     case LX_MEAN: return lx_dtype_is_float(in) ? in : LX_FLOAT32;
     case LX_ARGMAX: case LX_ARGMIN: return LX_INT64;

@@ -29,12 +29,15 @@
   X(f16, uint16_t, float, lx__h2f, lx__f2h, MF_f)       \
   X(bf16, uint16_t, float, lx__bf2f, lx__f2bf, MF_f)
 
-/* X(name, storage type, unsigned type of the same width) */
+/* X(name, storage type, unsigned type to compute in: the same width, or
+** for uint16 one that does not promote to int, whose products overflow) */
 #define INT_TYPES(X)              \
   X(i32, int32_t, uint32_t)       \
   X(i64, int64_t, uint64_t)       \
   X(u8, uint8_t, uint8_t)         \
-  X(u32, uint32_t, uint32_t)
+  X(u32, uint32_t, uint32_t)      \
+  X(u16, uint16_t, uint32_t)      \
+  X(u64, uint64_t, uint64_t)
 
 static int dtype_slot(lx_dtype d) { return (int)d; } /* tables are indexed by lx_dtype */
 
@@ -156,6 +159,23 @@ static int64_t int_pow(int64_t base, int64_t exp) {
   return (int64_t)result;
 }
 
+/* The same for unsigned operands, whose exponents may exceed INT64_MAX. */
+static uint64_t uint_pow(uint64_t b, uint64_t e) {
+  uint64_t result = 1;
+  while (e) {
+    if (e & 1) result *= b;
+    b *= b;
+    e >>= 1;
+  }
+  return result;
+}
+#define POW_i32(x, y) int_pow((int64_t)(x), (int64_t)(y))
+#define POW_i64(x, y) int_pow((int64_t)(x), (int64_t)(y))
+#define POW_u8(x, y) uint_pow((uint64_t)(x), (uint64_t)(y))
+#define POW_u16(x, y) uint_pow((uint64_t)(x), (uint64_t)(y))
+#define POW_u32(x, y) uint_pow((uint64_t)(x), (uint64_t)(y))
+#define POW_u64(x, y) uint_pow((uint64_t)(x), (uint64_t)(y))
+
 #define IMAX(x, y) ((x) > (y) ? (x) : (y))
 #define IMIN(x, y) ((x) < (y) ? (x) : (y))
 
@@ -163,7 +183,7 @@ static int64_t int_pow(int64_t base, int64_t exp) {
   BINARY_LOOP(bin_add_##name, T, T, ID, T, ID, (T)((UT)x + (UT)y))                       \
   BINARY_LOOP(bin_sub_##name, T, T, ID, T, ID, (T)((UT)x - (UT)y))                       \
   BINARY_LOOP(bin_mul_##name, T, T, ID, T, ID, (T)((UT)x * (UT)y))                       \
-  BINARY_LOOP(bin_pow_##name, T, T, ID, T, ID, (T)(UT)int_pow((int64_t)x, (int64_t)y))   \
+  BINARY_LOOP(bin_pow_##name, T, T, ID, T, ID, (T)(UT)POW_##name(x, y))   \
   BINARY_LOOP(bin_maximum_##name, T, T, ID, T, ID, IMAX(x, y))                           \
   BINARY_LOOP(bin_minimum_##name, T, T, ID, T, ID, IMIN(x, y))                           \
   BINARY_LOOP(bin_eq_##name, T, T, ID, uint8_t, TO_BOOL, x == y)                         \
@@ -198,11 +218,16 @@ UNARY_LOOP(un_logical_not_bool, uint8_t, uint8_t, ID, uint8_t, TO_BOOL, x == 0)
 
 /* ---------------------------------------------------------- op tables */
 
-/* Rows in lx_dtype order: f32 f64 f16 bf16 i32 i64 u8 u32 bool. NULL marks
-** a combination the core never sends (it converts first or refuses). */
-#define ROW_ALL(op) {op##_f32, op##_f64, op##_f16, op##_bf16, op##_i32, op##_i64, op##_u8, op##_u32, op##_bool}
-#define ROW_NUM(op) {op##_f32, op##_f64, op##_f16, op##_bf16, op##_i32, op##_i64, op##_u8, op##_u32, NULL}
-#define ROW_FLOAT(op) {op##_f32, op##_f64, op##_f16, op##_bf16, NULL, NULL, NULL, NULL, NULL}
+/* Rows in lx_dtype order: f32 f64 f16 bf16 i32 i64 u8 u32 bool u16 u64.
+** NULL marks a combination the core never sends (it converts first or
+** refuses). */
+#define ROW_ALL(op)                                                                      \
+  {op##_f32, op##_f64, op##_f16, op##_bf16, op##_i32, op##_i64, op##_u8, op##_u32,       \
+   op##_bool, op##_u16, op##_u64}
+#define ROW_NUM(op)                                                                      \
+  {op##_f32, op##_f64, op##_f16, op##_bf16, op##_i32, op##_i64, op##_u8, op##_u32,       \
+   NULL, op##_u16, op##_u64}
+#define ROW_FLOAT(op) {op##_f32, op##_f64, op##_f16, op##_bf16, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 static const lx_loop_fn binary_table[LX_BINARY_COUNT][LX_DTYPE_COUNT] = {
   [LX_ADD] = ROW_ALL(bin_add), [LX_SUB] = ROW_NUM(bin_sub), [LX_MUL] = ROW_ALL(bin_mul),
@@ -278,6 +303,8 @@ lx_status lx__cpu_where(const lx_op *op) {
 #define LD_i64(v) (v)
 #define LD_u8(v) ((int64_t)(v))
 #define LD_u32(v) ((int64_t)(v))
+#define LD_u16(v) ((int64_t)(v))
+#define LD_u64(v) ((uint64_t)(v))
 #define LD_b8(v) ((int64_t)((v) != 0))
 
 static inline int64_t sat_i64(double d, double lo, double hi, int64_t lo_i, int64_t hi_i) {
@@ -287,7 +314,14 @@ static inline int64_t sat_i64(double d, double lo, double hi, int64_t lo_i, int6
   return (int64_t)d;
 }
 
-/* Storing a double (D) or an int64 (I) into each dtype. */
+static inline uint64_t sat_u64(double d) {
+  if (d != d || d <= 0) return 0;
+  if (d >= 18446744073709551616.0) return UINT64_MAX;
+  return (uint64_t)d;
+}
+
+/* Storing a double (D), an int64 (I) or a uint64 (U) into each dtype.
+** Integer destinations take the low bits either way (narrowing wraps). */
 #define STD_f32(d) ((float)(d))
 #define STD_f64(d) ((double)(d))
 #define STD_f16(d) lx_double_to_half(d)
@@ -296,6 +330,8 @@ static inline int64_t sat_i64(double d, double lo, double hi, int64_t lo_i, int6
 #define STD_i64(d) sat_i64(d, -9223372036854775808.0, 9223372036854775808.0, INT64_MIN, INT64_MAX)
 #define STD_u8(d) ((uint8_t)sat_i64(d, 0.0, 256.0, 0, 255))
 #define STD_u32(d) ((uint32_t)sat_i64(d, 0.0, 4294967296.0, 0, UINT32_MAX))
+#define STD_u16(d) ((uint16_t)sat_i64(d, 0.0, 65536.0, 0, UINT16_MAX))
+#define STD_u64(d) sat_u64(d)
 #define STD_b8(d) TO_BOOL((d) != 0)
 #define STI_f32(i) ((float)(i))
 #define STI_f64(i) ((double)(i))
@@ -305,7 +341,21 @@ static inline int64_t sat_i64(double d, double lo, double hi, int64_t lo_i, int6
 #define STI_i64(i) ((int64_t)(i))
 #define STI_u8(i) ((uint8_t)(uint64_t)(i))
 #define STI_u32(i) ((uint32_t)(uint64_t)(i))
+#define STI_u16(i) ((uint16_t)(uint64_t)(i))
+#define STI_u64(i) ((uint64_t)(i))
 #define STI_b8(i) TO_BOOL((i) != 0)
+/* uint64 to floats from its value, in one rounding where C allows it. */
+#define STU_f32(u) ((float)(u))
+#define STU_f64(u) ((double)(u))
+#define STU_f16(u) lx_double_to_half((double)(u)) /* >= 65520 is inf either way */
+#define STU_bf16(u) lx__f2bf((float)(u))
+#define STU_i32(u) STI_i32(u)
+#define STU_i64(u) ((int64_t)(u)) /* wraps, as NumPy's astype */
+#define STU_u8(u) STI_u8(u)
+#define STU_u32(u) STI_u32(u)
+#define STU_u16(u) STI_u16(u)
+#define STU_u64(u) (u)
+#define STU_b8(u) TO_BOOL((u) != 0)
 
 /* Faster float32 <-> half paths than going through double. */
 #define CONVERT_LOOP(NAME, TS, TD, EXPR)                                                 \
@@ -330,14 +380,17 @@ static inline int64_t sat_i64(double d, double lo, double hi, int64_t lo_i, int6
 #define SRC_TYPES(X, DST, TD)                                                            \
   X(f32, float, F, DST, TD) X(f64, double, F, DST, TD) X(f16, uint16_t, F, DST, TD)      \
   X(bf16, uint16_t, F, DST, TD) X(i32, int32_t, I, DST, TD) X(i64, int64_t, I, DST, TD)  \
-  X(u8, uint8_t, I, DST, TD) X(u32, uint32_t, I, DST, TD) X(b8, uint8_t, I, DST, TD)
+  X(u8, uint8_t, I, DST, TD) X(u32, uint32_t, I, DST, TD) X(b8, uint8_t, I, DST, TD)   \
+  X(u16, uint16_t, I, DST, TD) X(u64, uint64_t, U, DST, TD)
 #define STORE_F(dst, x) STD_##dst(x)
 #define STORE_I(dst, x) STI_##dst(x)
+#define STORE_U(dst, x) STU_##dst(x)
 #define DEF_CVT(src, TS, KIND, dst, TD) \
   CONVERT_LOOP(cvt_##src##_##dst, TS, TD, STORE_##KIND(dst, LD_##src(v)))
 #define DST_TYPES(X)                                                                     \
   X(f32, float) X(f64, double) X(f16, uint16_t) X(bf16, uint16_t) X(i32, int32_t)        \
-  X(i64, int64_t) X(u8, uint8_t) X(u32, uint32_t) X(b8, uint8_t)
+  X(i64, int64_t) X(u8, uint8_t) X(u32, uint32_t) X(b8, uint8_t) X(u16, uint16_t)       \
+  X(u64, uint64_t)
 #define DEF_CVT_TO(dst, TD) SRC_TYPES(DEF_CVT, dst, TD)
 DST_TYPES(DEF_CVT_TO)
 /* float32 -> half without the double detour (same rounding). */
@@ -345,10 +398,11 @@ CONVERT_LOOP(cvt_fast_f32_f16, float, uint16_t, lx__f2h(v))
 
 #define CVT_ROW(src)                                                                     \
   {cvt_##src##_f32, cvt_##src##_f64, cvt_##src##_f16, cvt_##src##_bf16, cvt_##src##_i32, \
-   cvt_##src##_i64, cvt_##src##_u8, cvt_##src##_u32, cvt_##src##_b8}
+   cvt_##src##_i64, cvt_##src##_u8, cvt_##src##_u32, cvt_##src##_b8, cvt_##src##_u16,    \
+   cvt_##src##_u64}
 static const lx_loop_fn convert_table[LX_DTYPE_COUNT][LX_DTYPE_COUNT] = {
-  CVT_ROW(f32), CVT_ROW(f64), CVT_ROW(f16), CVT_ROW(bf16), CVT_ROW(i32),
-  CVT_ROW(i64), CVT_ROW(u8),  CVT_ROW(u32), CVT_ROW(b8),
+  CVT_ROW(f32), CVT_ROW(f64), CVT_ROW(f16), CVT_ROW(bf16), CVT_ROW(i32), CVT_ROW(i64),
+  CVT_ROW(u8),  CVT_ROW(u32), CVT_ROW(b8),  CVT_ROW(u16),  CVT_ROW(u64),
 };
 
 /* Same-dtype copies move bytes: memcpy when both sides are contiguous. */

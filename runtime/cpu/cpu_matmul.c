@@ -219,8 +219,10 @@ static lx_status matmul_blas(const lx_op *op) {
 
 /* i-k-j order: the inner loop runs along a row of B and of C. The sums
 ** wrap modulo 2^n in the unsigned type of the same width (signed overflow
-** would be undefined). U of uint8 promotes to int, but 255*255 fits. */
-#define DEF_INT_MATMUL(NAME, U)                                                \
+** would be undefined). U of uint8 promotes to int, but 255*255 fits; uint16
+** computes in MT = uint32, as its products would overflow int. */
+#define DEF_INT_MATMUL(NAME, U) DEF_INT_MATMUL_IN(NAME, U, U)
+#define DEF_INT_MATMUL_IN(NAME, U, MT)                                         \
   static void NAME(const mat *a, const mat *b, char *cp) {                     \
     U *c = (U *)cp;                                                            \
     int64_t M = a->rows, K = a->cols, N = b->cols;                             \
@@ -232,10 +234,11 @@ static lx_status matmul_blas(const lx_op *op) {
         if (av == 0) continue;                                                 \
         const U *brow = (const U *)b->p + k * b->rs;                           \
         if (b->cs == 1)                                                        \
-          for (int64_t j = 0; j < N; j++) crow[j] = (U)(crow[j] + av * brow[j]); \
+          for (int64_t j = 0; j < N; j++)                                      \
+            crow[j] = (U)((MT)crow[j] + (MT)av * (MT)brow[j]);                 \
         else                                                                   \
           for (int64_t j = 0; j < N; j++)                                      \
-            crow[j] = (U)(crow[j] + av * brow[j * b->cs]);                     \
+            crow[j] = (U)((MT)crow[j] + (MT)av * (MT)brow[j * b->cs]);         \
       }                                                                        \
     }                                                                          \
   }
@@ -243,13 +246,15 @@ static lx_status matmul_blas(const lx_op *op) {
 DEF_INT_MATMUL(matmul_u8, uint8_t)
 DEF_INT_MATMUL(matmul_u32, uint32_t)
 DEF_INT_MATMUL(matmul_u64, uint64_t)
+DEF_INT_MATMUL_IN(matmul_u16, uint16_t, uint32_t)
 
 static lx_status matmul_int(const lx_op *op) {
   void (*fn)(const mat *, const mat *, char *);
   switch (op->out->dtype) {
     case LX_UINT8: fn = matmul_u8; break;
     case LX_INT32: case LX_UINT32: fn = matmul_u32; break; /* same bits either way */
-    case LX_INT64: fn = matmul_u64; break;
+    case LX_UINT16: fn = matmul_u16; break;
+    case LX_INT64: case LX_UINT64: fn = matmul_u64; break;
     default:
       return lx_set_error(LX_ERR_INTERNAL, "matmul: no cpu kernel for %s",
                           lx_dtype_name(op->out->dtype));

@@ -255,6 +255,7 @@ typedef struct red_kernel {
 #define ST_BF16(v, dst) do { uint16_t h_ = lx__f2bf(v); memcpy((dst), &h_, 2); } while (0)
 #define ST_U(UT, v, dst) do { UT u_ = (UT)(v); memcpy((dst), &u_, sizeof u_); } while (0)
 #define ST_U8(v, dst) ST_U(uint8_t, v, dst)
+#define ST_U16(v, dst) ST_U(uint16_t, v, dst)
 #define ST_U32(v, dst) ST_U(uint32_t, v, dst)
 #define ST_U64(v, dst) ST_U(uint64_t, v, dst)
 #define ST_I32(v, dst) do { int32_t i_ = (v); memcpy((dst), &i_, 4); } while (0)
@@ -268,6 +269,8 @@ DEF_SUM(i32, int32_t, uint64_t, LOAD_U64, ST_U32)
 DEF_SUM(i64, int64_t, uint64_t, LOAD_U64, ST_U64)
 DEF_SUM(u8, uint8_t, uint64_t, LOAD_U64, ST_U8)
 DEF_SUM(u32, uint32_t, uint64_t, LOAD_U64, ST_U32)
+DEF_SUM(u16, uint16_t, uint64_t, LOAD_U64, ST_U16)
+DEF_SUM(u64, uint64_t, uint64_t, LOAD_U64, ST_U64)
 
 DEF_MEAN(f32, ST_F32)
 DEF_MEAN(f64, ST_F64)
@@ -282,6 +285,8 @@ DEF_COMPARE(i32, int32_t, int32_t, LOAD_ID, ST_I32, INT32_MIN, INT32_MAX)
 DEF_COMPARE(i64, int64_t, int64_t, LOAD_ID, ST_I64, INT64_MIN, INT64_MAX)
 DEF_COMPARE(u8, uint8_t, uint8_t, LOAD_ID, ST_U8, 0, UINT8_MAX)
 DEF_COMPARE(u32, uint32_t, uint32_t, LOAD_ID, ST_U32, 0, UINT32_MAX)
+DEF_COMPARE(u16, uint16_t, uint16_t, LOAD_ID, ST_U16, 0, UINT16_MAX)
+DEF_COMPARE(u64, uint64_t, uint64_t, LOAD_ID, ST_U64, 0, UINT64_MAX)
 /* bool is 0/1 in a byte: max is any, min is all. */
 DEF_COMPARE(b8, uint8_t, uint8_t, LOAD_ID, ST_U8, 0, 1)
 
@@ -306,6 +311,8 @@ static const red_kernel kernels[LX_DTYPE_COUNT][LX_REDUCE_COUNT] = {
   [LX_UINT8] = {[LX_SUM] = KERNEL(u8, sum), COMPARE_KERNELS(u8)},
   [LX_UINT32] = {[LX_SUM] = KERNEL(u32, sum), COMPARE_KERNELS(u32)},
   [LX_BOOL] = {COMPARE_KERNELS(b8)},
+  [LX_UINT16] = {[LX_SUM] = KERNEL(u16, sum), COMPARE_KERNELS(u16)},
+  [LX_UINT64] = {[LX_SUM] = KERNEL(u64, sum), COMPARE_KERNELS(u64)},
 };
 
 /* ------------------------------------------------------------- driver */

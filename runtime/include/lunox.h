@@ -60,6 +60,9 @@ typedef enum lx_dtype {
   LX_UINT8,
   LX_UINT32,
   LX_BOOL,
+  /* Added later: at the end, so that the numbers above stay as they were. */
+  LX_UINT16,
+  LX_UINT64,
   LX_DTYPE_COUNT
 } lx_dtype;
 
@@ -75,7 +78,8 @@ lx_dtype lx_dtype_promote(lx_dtype a, lx_dtype b);
 
 /* Whether an integer dtype can hold the value (other dtypes hold every
 ** number). For a double, its truncation toward zero is checked, and NaN and
-** infinities never fit. */
+** infinities never fit. These check values, not bit patterns: no negative
+** int64 fits uint64. */
 bool lx_dtype_holds(lx_dtype dtype, double value);
 bool lx_dtype_holds_int64(lx_dtype dtype, int64_t value);
 
@@ -86,7 +90,10 @@ float lx_half_to_float(uint16_t h);
 uint16_t lx_double_to_half(double d);
 uint16_t lx_float_to_bfloat16(float f);
 float lx_bfloat16_to_float(uint16_t b);
-/* Writes `value` converted to `dtype` at `dst` (lx_dtype_size(dtype) bytes). */
+/* Writes `value` converted to `dtype` at `dst` (lx_dtype_size(dtype) bytes).
+** uint64 travels through lx_store_int64/lx_load_int64 as its bit pattern
+** (values from 2^63 up are the negative int64 of the same bits, as NumPy's
+** .view(np.int64)); lx_load_double gives its value (rounded above 2^53). */
 void lx_store_double(lx_dtype dtype, double value, void *dst);
 void lx_store_int64(lx_dtype dtype, int64_t value, void *dst);
 double lx_load_double(lx_dtype dtype, const void *src);

@@ -60,14 +60,15 @@ static const npy_type npy_types[] = {
   ** 2-byte void. */
   {"V2", LX_BFLOAT16, "<V2"},
   {"i4", LX_INT32, "<i4"}, {"i8", LX_INT64, "<i8"}, {"u1", LX_UINT8, "|u1"},
-  {"u4", LX_UINT32, "<u4"}, {"b1", LX_BOOL, "|b1"},
+  {"u4", LX_UINT32, "<u4"}, {"b1", LX_BOOL, "|b1"}, {"u2", LX_UINT16, "<u2"},
+  {"u8", LX_UINT64, "<u8"},
 };
 #define NPY_TYPE_COUNT (sizeof npy_types / sizeof npy_types[0])
 
 #define SUPPORTED_DESCRS                                                              \
   "lunox reads '<f4' (float32), '<f8' (float64), '<f2' (float16), '<V2' (bfloat16), " \
-  "'<i4' (int32), '<i8' (int64), '|u1' (uint8), '<u4' (uint32), '|b1' (bool), and "   \
-  "their '>' big-endian and '=' native forms"
+  "'<i4' (int32), '<i8' (int64), '|u1' (uint8), '<u2' (uint16), '<u4' (uint32), "     \
+  "'<u8' (uint64), '|b1' (bool), and their '>' big-endian and '=' native forms"
 
 const char *lx_npy_descr(lx_dtype dtype) {
   for (size_t i = 0; i < NPY_TYPE_COUNT; i++)

@@ -55,6 +55,8 @@ bool lx_st_dtype_to_lx(lx_st_dtype d, lx_dtype *out) {
     case LX_ST_U8: r = LX_UINT8; break;
     case LX_ST_U32: r = LX_UINT32; break;
     case LX_ST_BOOL: r = LX_BOOL; break;
+    case LX_ST_U16: r = LX_UINT16; break;
+    case LX_ST_U64: r = LX_UINT64; break;
     default: return false;
   }
   if (out) *out = r;
@@ -72,6 +74,8 @@ lx_st_dtype lx_st_dtype_from_lx(lx_dtype d) {
     case LX_UINT8: return LX_ST_U8;
     case LX_UINT32: return LX_ST_U32;
     case LX_BOOL: return LX_ST_BOOL;
+    case LX_UINT16: return LX_ST_U16;
+    case LX_UINT64: return LX_ST_U64;
     default: return LX_ST_DTYPE_COUNT;
   }
 }

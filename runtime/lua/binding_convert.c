@@ -280,9 +280,19 @@ lx_status lxb_array_from_lua(lua_State *L, int idx, int has_dtype, lx_dtype dtyp
 
 /* ---------------------------------------------------------- tolist, item */
 
+/*
+** Elements become Lua values by value: integers on Lua 5.4, numbers on
+** LuaJIT. A uint64 above 2^63-1 has no Lua integer of the same value, so it
+** becomes the nearest float (18446744073709551615 -> 1.8446744073709552e19)
+** rather than the negative integer of the same bits: a value that changes
+** sign breaks comparisons and arithmetic silently, a rounded one does not.
+** Exact bits: a:astype("int64") wraps, as NumPy's .view(np.int64).
+*/
 static void push_element(lua_State *L, lx_dtype dt, const char *p) {
   if (dt == LX_BOOL) lua_pushboolean(L, *p != 0);
-  else if (lx_dtype_is_integer(dt)) {
+  else if (dt == LX_UINT64 && lx_load_int64(dt, p) < 0) {
+    lua_pushnumber(L, (lua_Number)lx_load_double(dt, p));
+  } else if (lx_dtype_is_integer(dt)) {
 #if LUA_VERSION_NUM >= 503
     lua_pushinteger(L, (lua_Integer)lx_load_int64(dt, p));
 #else

@@ -116,7 +116,8 @@ lx_status lx_vk_check_dtype(lx_vk_device *d, lx_dtype t, const char *fn) {
   const char *need = NULL;
   if ((t == LX_FLOAT16 || t == LX_BFLOAT16) && !p->float16) need = "16-bit storage";
   else if ((t == LX_UINT8 || t == LX_BOOL) && !p->int8_storage) need = "8-bit storage";
-  else if (t == LX_INT64 && !p->int64) need = "64-bit integers in shaders";
+  else if (t == LX_UINT16 && !p->int16_storage) need = "16-bit storage";
+  else if ((t == LX_INT64 || t == LX_UINT64) && !p->int64) need = "64-bit integers in shaders";
   else if (t == LX_FLOAT64 && !p->float64) need = "float64 in shaders";
   if (!need) return LX_OK;
   return lx_set_error(LX_ERR_DTYPE, "%s: %s arrays need %s, which %s lacks", fn,

@@ -110,6 +110,8 @@ static void describe_physical(VkPhysicalDevice pd, lx_vk_physical *d) {
   d->float64 = features.features.shaderFloat64;
   d->float16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
   d->int8_storage = f12.storageBuffer8BitAccess && f12.shaderInt8;
+  /* uint16 is only loaded, stored and widened to 32 bits: no shaderInt16. */
+  d->int16_storage = f11.storageBuffer16BitAccess;
   d->coopmat = lx_vk_has_device_extension(pd, "VK_KHR_cooperative_matrix");
   d->bfloat16 = lx_vk_has_device_extension(pd, "VK_KHR_shader_bfloat16");
 

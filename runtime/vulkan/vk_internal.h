@@ -25,6 +25,7 @@ typedef struct lx_vk_physical {
   uint64_t max_storage_buffer_range;
   bool float16;       /* shaderFloat16 + 16-bit storage */
   bool int8_storage;  /* 8-bit storage (uint8, bool) */
+  bool int16_storage; /* 16-bit storage (uint16) */
   bool int64;         /* shaderInt64 */
   bool float64;       /* shaderFloat64 */
   bool bfloat16;      /* VK_KHR_shader_bfloat16 */

@@ -12,7 +12,7 @@
 static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
   [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
   [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
-  [LX_BOOL] = "bool"};
+  [LX_BOOL] = "bool",   [LX_UINT16] = "u16",  [LX_UINT64] = "u64"};
 static const int sizes[4] = {1, 2, 4, 8};
 
 /* The slot for a pipeline, and the module name that builds it. */

@@ -34,7 +34,7 @@
 static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
   [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
   [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
-  [LX_BOOL] = "bool"};
+  [LX_BOOL] = "bool",   [LX_UINT16] = "u16",  [LX_UINT64] = "u64"};
 
 /* ------------------------------------------------------------ pipelines */
 
@@ -305,9 +305,11 @@ lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op) {
   const char *fn = lx_reduce_op_name((lx_reduce_op)code);
   bool arg = code == LX_ARGMAX || code == LX_ARGMIN;
   bool sumlike = code == LX_SUM || code == LX_MEAN;
-  /* The core casts first: sums never see uint8/bool, means only floats. */
+  /* The core casts first: sums never see uint8/uint16/bool, means only
+  ** floats. */
   bool kernel = o->dtype == (arg ? LX_INT64 : x->dtype) && o->ndim == x->ndim &&
-                !(sumlike && (x->dtype == LX_UINT8 || x->dtype == LX_BOOL)) &&
+                !(sumlike && (x->dtype == LX_UINT8 || x->dtype == LX_UINT16 ||
+                              x->dtype == LX_BOOL)) &&
                 !(code == LX_MEAN && !lx_dtype_is_float(x->dtype));
   if (!kernel)
     return lx_set_error(LX_ERR_INTERNAL, "%s of %s into %s is not a vulkan kernel", fn,
@@ -459,7 +461,8 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
   if (!*slot) {
     char name[32];
     snprintf(name, sizeof name, "matmul_%s", dtype_tokens[C->dtype]);
-    uint32_t acc_bytes = C->dtype == LX_FLOAT64 || C->dtype == LX_INT64 ? 8 : 4;
+    uint32_t acc_bytes =
+        C->dtype == LX_FLOAT64 || C->dtype == LX_INT64 || C->dtype == LX_UINT64 ? 8 : 4;
     int32_t spec[3] = {(int32_t)wg, 0, (int32_t)(MATMUL_TILE_K_BYTES / acc_bytes)};
     if ((st = lx_vk_make_pipeline(d, name, spec, 3, slot)) != LX_OK) return st;
   }

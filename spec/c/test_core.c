@@ -19,6 +19,27 @@ static void test_dtypes(void) {
   CHECK(strstr(lx_last_error(), "'float'") != NULL, "message names the value: %s", lx_last_error());
   CHECK(lx_dtype_size(LX_FLOAT16) == 2 && lx_dtype_size(LX_INT64) == 8 && lx_dtype_size(LX_BOOL) == 1,
         "sizes");
+  /* Appended to the enum: the older numbers stay as they were. */
+  CHECK(LX_BOOL == 8 && LX_UINT16 == 9 && LX_UINT64 == 10 && LX_DTYPE_COUNT == 11, "enum numbers");
+  CHECK(lx_dtype_from_name("uint16", &d) == LX_OK && d == LX_UINT16, "uint16 name");
+  CHECK(lx_dtype_from_name("uint64", &d) == LX_OK && d == LX_UINT64, "uint64 name");
+  CHECK(strcmp(lx_dtype_short_name(LX_UINT16), "u16") == 0 &&
+        strcmp(lx_dtype_short_name(LX_UINT64), "u64") == 0, "short names");
+  CHECK(lx_dtype_size(LX_UINT16) == 2 && lx_dtype_size(LX_UINT64) == 8, "uint16/uint64 sizes");
+  CHECK(lx_dtype_is_integer(LX_UINT16) && lx_dtype_is_integer(LX_UINT64) &&
+        !lx_dtype_is_signed(LX_UINT16) && !lx_dtype_is_signed(LX_UINT64) &&
+        !lx_dtype_is_float(LX_UINT64), "uint16/uint64 kinds");
+  CHECK(lx_dtype_from_name("u64", &d) == LX_ERR_ARGUMENT &&
+        strstr(lx_last_error(), "uint16, uint32, uint64") != NULL,
+        "the message lists every dtype: %s", lx_last_error());
+  CHECK(lx_dtype_holds(LX_UINT16, 65535.9) && !lx_dtype_holds(LX_UINT16, 65536.0) &&
+        !lx_dtype_holds(LX_UINT16, -1.0), "holds uint16");
+  CHECK(lx_dtype_holds(LX_UINT64, 18446744073709549568.0) &&
+        !lx_dtype_holds(LX_UINT64, 18446744073709551616.0) && !lx_dtype_holds(LX_UINT64, -1.0) &&
+        !lx_dtype_holds(LX_UINT64, NAN), "holds uint64 (2^64 - 2048 yes, 2^64 no)");
+  CHECK(lx_dtype_holds_int64(LX_UINT64, INT64_MAX) && !lx_dtype_holds_int64(LX_UINT64, -1) &&
+        lx_dtype_holds_int64(LX_UINT16, 65535) && !lx_dtype_holds_int64(LX_UINT16, 65536),
+        "holds_int64 checks values");
   /* JAX's lattice (x64). */
   struct { lx_dtype a, b, want; } cases[] = {
     {LX_BOOL, LX_UINT8, LX_UINT8},       {LX_UINT8, LX_INT32, LX_INT32},
@@ -26,6 +47,14 @@ static void test_dtypes(void) {
     {LX_INT64, LX_FLOAT16, LX_FLOAT16},  {LX_FLOAT16, LX_BFLOAT16, LX_FLOAT32},
     {LX_BFLOAT16, LX_FLOAT32, LX_FLOAT32}, {LX_FLOAT32, LX_FLOAT64, LX_FLOAT64},
     {LX_INT32, LX_INT64, LX_INT64},      {LX_BOOL, LX_BOOL, LX_BOOL},
+    /* uint16 and uint64 (jax._src.dtypes: u2 < i4, u4; u8 < weak float). */
+    {LX_UINT8, LX_UINT16, LX_UINT16},    {LX_UINT16, LX_UINT32, LX_UINT32},
+    {LX_UINT16, LX_UINT64, LX_UINT64},   {LX_UINT32, LX_UINT64, LX_UINT64},
+    {LX_BOOL, LX_UINT64, LX_UINT64},     {LX_UINT16, LX_INT32, LX_INT32},
+    {LX_UINT16, LX_INT64, LX_INT64},     {LX_UINT64, LX_INT32, LX_FLOAT64},
+    {LX_UINT64, LX_INT64, LX_FLOAT64},   {LX_UINT64, LX_FLOAT16, LX_FLOAT16},
+    {LX_UINT64, LX_BFLOAT16, LX_BFLOAT16}, {LX_UINT64, LX_FLOAT32, LX_FLOAT32},
+    {LX_UINT16, LX_FLOAT16, LX_FLOAT16}, {LX_UINT32, LX_INT64, LX_INT64},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     lx_dtype r1 = lx_dtype_promote(cases[i].a, cases[i].b);
@@ -92,6 +121,37 @@ static void test_scalar_casts(void) {
   CHECK(lx_load_int64(LX_BOOL, buf) == 1, "NaN is true");
   lx_store_int64(LX_INT64, INT64_MIN, buf);
   CHECK(lx_load_int64(LX_INT64, buf) == INT64_MIN, "int64 exact");
+  /* uint64: bit patterns through the int64 paths, values through double. */
+  uint64_t u;
+  lx_store_int64(LX_UINT64, -1, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == UINT64_MAX && lx_load_int64(LX_UINT64, buf) == -1, "uint64 max as bits");
+  CHECK(lx_load_double(LX_UINT64, buf) == 18446744073709551616.0, "uint64 max as a value");
+  uint64_t want = UINT64_C(9223372036854775809);
+  int64_t two63p1;
+  memcpy(&two63p1, &want, 8);
+  lx_store_int64(LX_UINT64, two63p1, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == UINT64_C(9223372036854775809) && lx_load_int64(LX_UINT64, buf) == two63p1,
+        "2^63 + 1 round-trips");
+  lx_store_double(LX_UINT64, 1e30, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == UINT64_MAX, "uint64 saturates high");
+  lx_store_double(LX_UINT64, -3.5, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == 0, "uint64 from a negative saturates to 0");
+  lx_store_double(LX_UINT64, NAN, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == 0, "uint64 NaN -> 0");
+  lx_store_double(LX_UINT64, 9223372036854775808.0 + 4096.0, buf);
+  memcpy(&u, buf, 8);
+  CHECK(u == UINT64_C(9223372036854779904), "uint64 from a double above 2^63 is exact");
+  lx_store_int64(LX_UINT16, 65537, buf);
+  CHECK(lx_load_int64(LX_UINT16, buf) == 1, "uint16 narrowing wraps");
+  lx_store_int64(LX_UINT16, -1, buf);
+  CHECK(lx_load_int64(LX_UINT16, buf) == 65535, "uint16 from -1 wraps");
+  lx_store_double(LX_UINT16, 70000.0, buf);
+  CHECK(lx_load_int64(LX_UINT16, buf) == 65535, "uint16 from a double saturates");
 }
 
 static lx_array *vec_f32(int n, const float *v) {

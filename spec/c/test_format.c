@@ -171,6 +171,20 @@ static void test_integers(void) {
         "      dtype=int64)");
   check("u8", VEC(LX_UINT8, 0, 7, 255), "Array([  0,   7, 255], dtype=uint8)");
   check("u32", VEC(LX_UINT32, 4294967295.0, 1), "Array([4294967295,          1], dtype=uint32)");
+  check("u16", VEC(LX_UINT16, 65535, 0, 7), "Array([65535,     0,     7], dtype=uint16)");
+  /* uint64 prints unsigned (its bits reach the formatter as an int64). */
+  {
+    uint64_t u[3] = {UINT64_MAX, UINT64_C(16822122385914693683), 1};
+    lx_array *a = NULL;
+    if (lx_array_from_host(lx_device_cpu(), LX_UINT64, 1, (int64_t[]){3}, u, &a) != LX_OK)
+      a = NULL;
+    check("u64 above 2^63", a,
+          "Array([18446744073709551615, 16822122385914693683,                    1],"
+          "      dtype=uint64)");
+    uint64_t one = UINT64_C(9223372036854775809);
+    if (lx_array_from_host(lx_device_cpu(), LX_UINT64, 0, NULL, &one, &a) != LX_OK) a = NULL;
+    check("u64 0-d", a, "Array(9223372036854775809, dtype=uint64)");
+  }
   check("i32 0-d", scalar(LX_INT32, -7), "Array(-7, dtype=int32)");
   check("bool", VEC(LX_BOOL, 1, 0), "Array([ True, False], dtype=bool)");
   check("bool all true", VEC(LX_BOOL, 1, 1), "Array([ True,  True], dtype=bool)");

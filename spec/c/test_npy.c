@@ -129,7 +129,7 @@ static void test_descr(void) {
   static const char *want[LX_DTYPE_COUNT] = {
     [LX_FLOAT32] = "<f4", [LX_FLOAT64] = "<f8", [LX_FLOAT16] = "<f2", [LX_BFLOAT16] = "<V2",
     [LX_INT32] = "<i4",   [LX_INT64] = "<i8",   [LX_UINT8] = "|u1",   [LX_UINT32] = "<u4",
-    [LX_BOOL] = "|b1"};
+    [LX_BOOL] = "|b1",    [LX_UINT16] = "<u2",  [LX_UINT64] = "<u8"};
   for (int d = 0; d < LX_DTYPE_COUNT; d++)
     CHECK(lx_npy_descr(d) && strcmp(lx_npy_descr(d), want[d]) == 0, "descr of %s: %s",
           lx_dtype_name(d), lx_npy_descr(d) ? lx_npy_descr(d) : "NULL");

@@ -165,7 +165,8 @@ static lx_array *make_view(lx_array *base, const double *vals, int nd, const int
 
 static lx_dtype reduce_result_dtype(lx_reduce_op op, lx_dtype in) {
   switch (op) {
-    case LX_SUM: return in == LX_BOOL ? LX_INT32 : in == LX_UINT8 ? LX_UINT32 : in;
+    case LX_SUM:
+      return in == LX_BOOL ? LX_INT32 : in == LX_UINT8 || in == LX_UINT16 ? LX_UINT32 : in;
     case LX_MEAN: return lx_dtype_is_float(in) ? in : LX_FLOAT32;
     case LX_ARGMAX: case LX_ARGMIN: return LX_INT64;
     default: return in;
@@ -301,7 +302,7 @@ static void fill_values(lx_dtype dt, int64_t n, double *v, unsigned seed) {
 
 static void test_reduce_dtypes(void) {
   static const lx_dtype dts[] = {LX_FLOAT32, LX_FLOAT64, LX_FLOAT16, LX_BFLOAT16, LX_INT32,
-                                 LX_INT64, LX_UINT8, LX_UINT32, LX_BOOL};
+                                 LX_INT64, LX_UINT8, LX_UINT32, LX_BOOL, LX_UINT16, LX_UINT64};
   static double v[MAXN], lv[MAXN];
   for (size_t t = 0; t < sizeof dts / sizeof dts[0]; t++) {
     lx_dtype dt = dts[t];
@@ -498,6 +499,29 @@ static void test_reduce_literals(void) {
     expect_reduce("bool min is all", e, LX_MIN, 0, 1, (double[]){0}, LX_BOOL);
     expect_reduce("bool any of zeros", f, LX_MAX, 0, 1, (double[]){0}, LX_BOOL);
     expect_reduce("bool all of ones", g, LX_MIN, 0, 1, (double[]){1}, LX_BOOL);
+    /* uint16 sums widen to uint32 (as uint8's); uint64 works on all 64 bits. */
+    uint16_t u16[] = {65535, 65535};
+    uint64_t u64[] = {UINT64_MAX, 2}, u64b[] = {UINT64_C(1) << 63, (UINT64_C(1) << 63) + 1, 5};
+    lx_array *p = make_raw(LX_UINT16, 1, s2, u16), *q = make_raw(LX_UINT64, 1, s2, u64);
+    lx_array *w = make_raw(LX_UINT64, 1, (int64_t[]){3}, u64b);
+    expect_reduce("uint16 sum widens", p, LX_SUM, 0, 1, (double[]){131070}, LX_UINT32);
+    expect_reduce("uint16 max", p, LX_MAX, 0, 1, (double[]){65535}, LX_UINT16);
+    if (q && ok_call(lx_reduce(LX_SUM, q, 0, false, &r), "uint64 sum")) {
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == 1, "uint64 sum wraps: %" PRId64, iv[0]);
+      lx_array_release(r);
+    }
+    if (w && ok_call(lx_reduce(LX_MAX, w, 0, false, &r), "uint64 max")) {
+      CHECK(read_all(r, NULL, iv) == 1 && (uint64_t)iv[0] == (UINT64_C(1) << 63) + 1,
+            "uint64 max compares unsigned");
+      lx_array_release(r);
+    }
+    if (w && ok_call(lx_reduce(LX_ARGMIN, w, 0, false, &r), "uint64 argmin")) {
+      CHECK(read_all(r, NULL, iv) == 1 && iv[0] == 2, "uint64 argmin: 5 < 2^63");
+      lx_array_release(r);
+    }
+    lx_array_release(p);
+    lx_array_release(q);
+    lx_array_release(w);
     expect_reduce("bool argmax", e, LX_ARGMAX, 0, 1, (double[]){0}, LX_INT64);
     expect_reduce("bool argmin", e, LX_ARGMIN, 0, 1, (double[]){1}, LX_INT64);
     expect_reduce("bool mean", e, LX_MEAN, 0, 1, (double[]){0.75}, LX_FLOAT32);
@@ -678,7 +702,7 @@ static void mm_values(lx_dtype dt, int64_t n, double *v, unsigned seed) {
     int64_t k = (int64_t)(((uint64_t)i * 6151u + seed * 7919u) % 17u) - 8;
     if (dt == LX_FLOAT32 || dt == LX_FLOAT64) v[i] = (double)k / 8.0;
     else if (dt == LX_FLOAT16 || dt == LX_BFLOAT16) v[i] = (double)k / 2.0;
-    else if (dt == LX_UINT8 || dt == LX_UINT32) v[i] = (double)(k + 8);
+    else if (!lx_dtype_is_signed(dt)) v[i] = (double)(k + 8); /* unsigned */
     else v[i] = (double)k;
   }
 }
@@ -697,7 +721,7 @@ static void mm_case(const char *what, lx_dtype dt, int an, const int64_t *ash, i
 
 static void test_matmul(void) {
   static const lx_dtype dts[] = {LX_FLOAT32, LX_FLOAT64, LX_FLOAT16, LX_BFLOAT16, LX_INT32,
-                                 LX_INT64, LX_UINT8, LX_UINT32};
+                                 LX_INT64, LX_UINT8, LX_UINT32, LX_UINT16, LX_UINT64};
   static double a[MAXN], b[MAXN], la[MAXN], lb[MAXN];
   for (size_t t = 0; t < sizeof dts / sizeof dts[0]; t++) {
     lx_dtype dt = dts[t];

@@ -27,7 +27,7 @@ function M.skip_without_device(title, describe, it, pending)
 end
 
 M.DTYPES = { "float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8", "uint32",
-  "bool" }
+  "bool", "uint16", "uint64" }
 M.FLOATS = { float32 = true, float64 = true, float16 = true, bfloat16 = true }
 M.SIGNED = { int32 = true, int64 = true }
 -- NMSE thresholds: floats by precision; integers and bool must match exactly.
@@ -37,7 +37,10 @@ M.NMSE = { float32 = 1e-10, float64 = 1e-20, float16 = 1e-5, bfloat16 = 1e-4 }
 function M.supported(dtype)
   local vk = M.device()
   if dtype == "float16" or dtype == "bfloat16" then return vk.float16 end
-  if dtype == "int64" then return vk.int64 end
+  if dtype == "int64" or dtype == "uint64" then return vk.int64 end
+  -- uint16 needs only 16-bit storage, which lx.devices() does not list on
+  -- its own; float16 (shaderFloat16 and 16-bit storage) implies it.
+  if dtype == "uint16" then return vk.float16 end
   if dtype == "float64" then return vk.float64 end
   return true
 end
@@ -84,6 +87,11 @@ function M.assert_parity(cpu, gpu, what)
   local back = gpu:to("cpu")
   assert.are.same(cpu.shape, back.shape, what .. ": shape")
   assert.are.equal(cpu.dtype, back.dtype, what .. ": dtype")
+  -- uint64 from 2^63 up reaches Lua as a rounded number: compare in lunox.
+  if cpu.dtype == "uint64" then
+    assert.are.equal(cpu.size, lx.sum(lx.eq(cpu, back)):item(), what)
+    return
+  end
   local x, y = flat_list(cpu), flat_list(back)
   if not M.FLOATS[cpu.dtype] then
     assert.are.same(x, y, what)
