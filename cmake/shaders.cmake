@@ -83,10 +83,11 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
   lunox_shader(random_${bytes} random.comp -DELEM_BYTES=${bytes})
 endforeach()
 lunox_shader(random_f64 random.comp -DLX_RANDOM_F64)
-# reduce_window (every dtype but bool) and take (raw elements of each size
-# x index dtypes); runtime/vulkan/vk_window_take.c.
+# reduce_window (every dtype but bool, uint16 and uint64, which its core
+# refuses) and take (raw elements of each size x index dtypes);
+# runtime/vulkan/vk_window_take.c.
 foreach(dt IN LISTS LUNOX_SHADER_DTYPES)
-  if(NOT dt STREQUAL "bool")
+  if(NOT dt MATCHES "^(bool|u16|u64)$")
     lunox_shader(window_${dt} window.comp -DIN=${dt} -DIN_DT=DT_${dt})
   endif()
 endforeach()

@@ -98,6 +98,13 @@ describe("original scheme (threefry_partitionable = false)", function()
       assert.are.same({ 216, 115, 43 }, jr.bits(key, { 3 }, "uint8"):tolist())
       assert.are.same({ 56197195, 4200222568, 961309823 }, jr.bits(key, { 3 }):tolist())
       assert.are.equal("uint32", jr.bits(key, { 3 }).dtype)
+      assert.are.same({ 41682, 1300, 55017 }, jr.bits(key, { 3 }, "uint16"):tolist())
+      -- 64-bit values above 2^63 reach Lua rounded: compare the exact print
+      -- (the test's x64 expectation).
+      local b64 = jr.bits(key, { 3 }, "uint64")
+      assert.are.equal("uint64", b64.dtype)
+      assert.matches("3982329540505020460,%s+16822122385914693683,%s+7882654074788531506",
+        tostring(b64))
     end)
   end)
 
@@ -120,6 +127,10 @@ describe("original scheme (threefry_partitionable = false)", function()
       assert.are.same({ 10, 158, 82, 54, 158 }, jr.bits(key("bits"), { 5 }, "uint8"):tolist())
       assert.are.same({ 1978747883, 4134381225, 3628107870, 689687174, 2788938207 },
         jr.bits(key("bits"), { 5 }, "uint32"):tolist())
+      assert.are.same({ 6738, 38161, 50695, 57337, 61600 },
+        jr.bits(key("bits"), { 5 }, "uint16"):tolist())
+      assert.matches("17649965731882839947,%s+1415307058040849897,%s+8282622628079774249,%s+"
+        .. "14024425113645909402,%s+2012979996110532418", tostring(jr.bits(key("bits"), { 5 }, "uint64")))
       close_list(jr.normal(key("normal"), { 5 }):tolist(),
         { -1.173234, -1.511662, 0.070593, -0.099764, 1.052845 }, 1e-6)
       assert.are.same({ 0, 5, 7, 7, 5 }, jr.randint(key("randint"), { 5 }, 0, 10):tolist())
@@ -258,7 +269,7 @@ describe("samplers", function()
   end)
 
   it("randint: bounds, dtypes, empty and out-of-range spans as JAX", function()
-    for _, dt in ipairs({ "int32", "int64", "uint8", "uint32" }) do
+    for _, dt in ipairs({ "int32", "int64", "uint8", "uint32", "uint16", "uint64" }) do
       local r = jr.randint(key, { 500 }, 3, 9, dt)
       assert.are.equal(dt, r.dtype)
       assert.is_true(lx.min(r):item() >= 3 and lx.max(r):item() <= 8, dt)

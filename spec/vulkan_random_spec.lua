@@ -58,6 +58,13 @@ for _, partitionable in ipairs({ true, false }) do
         for _, n in ipairs({ 1, 3, 33, 1000 }) do
           same(jr.bits(kc, { n }), jr.bits(kv, { n }), "bits32 " .. n)
           same(jr.bits(kc, { n }, "uint8"), jr.bits(kv, { n }, "uint8"), "bits8 " .. n)
+          if V.supported("uint16") then
+            same(jr.bits(kc, { n }, "uint16"), jr.bits(kv, { n }, "uint16"), "bits16 " .. n)
+          end
+          if V.supported("uint64") then
+            local c, g = jr.bits(kc, { n }, "uint64"), jr.bits(kv, { n }, "uint64")
+            assert.are.equal(tostring(c), tostring(g:to("cpu")), "bits64 " .. n)
+          end
         end
       end)
     end)
@@ -77,7 +84,7 @@ for _, partitionable in ipairs({ true, false }) do
 
     it("randint in every integer dtype, with JAX's span rules", function()
       with_scheme(partitionable, function()
-        for _, dt in ipairs({ "int32", "int64", "uint8", "uint32" }) do
+        for _, dt in ipairs({ "int32", "int64", "uint8", "uint32", "uint16", "uint64" }) do
           if V.supported(dt) then
             same(jr.randint(kc, { 50 }, -3, 200, dt), jr.randint(kv, { 50 }, -3, 200, dt),
               "randint " .. dt)
