@@ -53,9 +53,13 @@ typedef enum lx_op_kind {
                     same ndim >= 2, batch axes already broadcast, one dtype;
                     out is contiguous (a fresh array) */
   LX_OP_FILL,    /* out[...] = value */
-  LX_OP_RANDOM   /* code: lx_random_kind; in[0] (and in[1] for randint) are
+  LX_OP_RANDOM,  /* code: lx_random_kind; in[0] (and in[1] for randint) are
                     uint32 keys of 2 elements (any strides); out is fresh
                     and contiguous. See random.c for each kind's layout. */
+  LX_OP_CONV     /* p.conv: in[0] x {N, C_in, spatial...}, in[1] w {C_out,
+                    C_in/groups, kernel...}, out {N, C_out, out spatial...}:
+                    one floating dtype, all three contiguous (offsets
+                    allowed), shapes checked by ops_conv.c */
 } lx_op_kind;
 
 /* What LX_OP_RANDOM computes for flat output element i (random.c). */
@@ -70,6 +74,14 @@ typedef enum lx_random_kind {
   LX_RANDOM_RANDINT  /* out integer: JAX's randint from the bits of in[0] (high)
                         and in[1] (low) with span, multiplier and minval */
 } lx_random_kind;
+
+/* LX_OP_CONV's geometry, per spatial axis (see lx_conv in lunox.h). */
+typedef struct lx_conv_params {
+  int nspatial;
+  int64_t groups;
+  int64_t stride[LX_MAX_DIMS], pad_lo[LX_MAX_DIMS];
+  int64_t lhs_dilation[LX_MAX_DIMS], rhs_dilation[LX_MAX_DIMS];
+} lx_conv_params;
 
 typedef struct lx_op {
   lx_op_kind kind;
@@ -88,6 +100,7 @@ typedef struct lx_op {
                              dtype */
       uint64_t span, multiplier, minval; /* randint, modulo 2^width */
     } random;
+    const lx_conv_params *conv;
   } p;
 } lx_op;
 

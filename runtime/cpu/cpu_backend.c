@@ -68,6 +68,7 @@ static lx_status cpu_run(lx_device *dev, const lx_op *op) {
     case LX_OP_MATMUL: return lx__cpu_matmul(op);
     case LX_OP_FILL: return lx__cpu_fill(op);
     case LX_OP_RANDOM: return lx__cpu_random(op);
+    case LX_OP_CONV: return lx__cpu_conv(op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "cpu: unknown op kind %d", (int)op->kind);
 }

@@ -15,5 +15,6 @@ lx_status lx__cpu_fill(const lx_op *op);
 lx_status lx__cpu_reduce(const lx_op *op);
 lx_status lx__cpu_matmul(const lx_op *op);
 lx_status lx__cpu_random(const lx_op *op);
+lx_status lx__cpu_conv(const lx_op *op);
 
 #endif
