@@ -84,6 +84,12 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
 endforeach()
 lunox_shader(random_f64 random.comp -DLX_RANDOM_F64)
 
+# Convolutions (floating dtypes only: the core refuses the others);
+# runtime/vulkan/vk_conv.c.
+foreach(dt f32 f64 f16 bf16)
+  lunox_shader(conv_${dt} conv.comp -DIN=${dt} -DIN_DT=DT_${dt})
+endforeach()
+
 # Module names are plain tokens: pass them comma-separated so no list
 # separator has to survive the command line.
 list(SORT LUNOX_SPIRV_NAMES)

@@ -5,6 +5,7 @@
 #include "vk_device.h"
 #include "vk_random.h"
 #include "vk_reduce_matmul.h"
+#include "vk_conv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,7 @@ static lx_status run_op(lx_vk_device *d, const lx_op *op) {
     case LX_OP_REDUCE: return lx_vk_run_reduce(d, op);
     case LX_OP_MATMUL: return lx_vk_run_matmul(d, op);
     case LX_OP_RANDOM: return lx_vk_run_random(d, op);
+    case LX_OP_CONV: return lx_vk_run_conv(d, op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown op kind %d", (int)op->kind);
 }

@@ -12,5 +12,10 @@
 ** (as vk_backend.c's run_op does). */
 lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op);
 lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op);
+/* A small device buffer holding `n` int32 words, for layouts that do not
+** fit push constants (vk_conv.c uses it too); free it with
+** lx_vk_alloc_free once the dispatch that reads it is recorded. */
+lx_status lx_vk_upload_words(lx_vk_device *d, const int32_t *words, size_t n,
+                             lx_vk_alloc **out);
 
 #endif
