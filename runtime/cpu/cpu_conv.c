@@ -38,6 +38,10 @@ typedef struct geom {
   ** kernel position k read, or -1 for padding or a dilation hole. */
   int64_t *tab[LX_MAX_DIMS];
   int64_t *tabs;
+  /* The innermost axis without lhs dilation is read as a strided run:
+  ** its stride, rhs dilation and low padding. */
+  bool last_plain;
+  int64_t last_stride, last_rhs, last_lo;
 } geom;
 
 static lx_status geom_init(geom *g, const lx_op *op) {
@@ -61,6 +65,11 @@ static lx_status geom_init(geom *g, const lx_op *op) {
     g->istride[d] = s;
     s *= g->isz[d];
   }
+  int last = g->ns - 1;
+  g->last_plain = p->lhs_dilation[last] == 1;
+  g->last_stride = p->stride[last];
+  g->last_rhs = p->rhs_dilation[last];
+  g->last_lo = p->pad_lo[last];
   g->tabs = malloc((size_t)(ntab ? ntab : 1) * sizeof *g->tabs);
   if (!g->tabs)
     return lx_set_error(LX_ERR_MEMORY, "conv: out of host memory for index tables");
@@ -105,6 +114,23 @@ static lx_status geom_init(geom *g, const lx_op *op) {
         }                                                                      \
         if (hole) {                                                            \
           memset(dst, 0, (size_t)run * sizeof(T));                             \
+        } else if (g->last_plain) {                                            \
+          /* Input index base + j * st for column j: zeros where it falls   \
+          ** outside [0, isz), a strided copy (memcpy at stride 1) inside. */ \
+          int64_t st = g->last_stride, isz = g->isz[last];                     \
+          int64_t base = o[last] * st + k[last] * g->last_rhs - g->last_lo;    \
+          int64_t j0 = base >= 0 ? 0 : (-base + st - 1) / st;                  \
+          int64_t j1 = isz > base ? (isz - base + st - 1) / st : 0;            \
+          if (j0 > run) j0 = run;                                              \
+          if (j1 > run) j1 = run;                                              \
+          if (j1 < j0) j1 = j0;                                                \
+          const T *s = chan + off + base;                                      \
+          /* Guarded: the ends are short or empty, and an empty call to    \
+          ** memset (what the compiler makes of these loops) still costs. */ \
+          if (j0 > 0) for (int64_t j = 0; j < j0; j++) dst[j] = (T)0;          \
+          if (st == 1) memcpy(dst + j0, s + j0, (size_t)(j1 - j0) * sizeof(T)); \
+          else for (int64_t j = j0; j < j1; j++) dst[j] = s[j * st];           \
+          if (j1 < run) for (int64_t j = j1; j < run; j++) dst[j] = (T)0;      \
         } else {                                                               \
           const int64_t *tl = g->tab[last] + k[last] * g->osz[last] + o[last]; \
           const T *s = chan + off;                                             \
@@ -127,6 +153,18 @@ static lx_status geom_init(geom *g, const lx_op *op) {
 DEF_IM2COL(im2col_f32, float)
 DEF_IM2COL(im2col_f64, double)
 
+/* Scratch memory from the CPU device's own allocator: its block cache
+** hands the same blocks back on the next call, so a convolution in a loop
+** does not pay fresh page faults for its column matrix every time. */
+static void *scratch_new(size_t nbytes, const char *what, lx_buffer **buf) {
+  if (lx__buffer_new(lx_device_cpu(), nbytes, buf) != LX_OK) {
+    lx_set_error(LX_ERR_MEMORY, "conv: out of host memory for %s (%zu bytes)", what, nbytes);
+    *buf = NULL;
+    return NULL;
+  }
+  return (*buf)->handle;
+}
+
 /* Whether output positions are input positions and the kernel is one
 ** element: the column matrix is then the input itself. */
 static bool pointwise(const lx_conv_params *p, const geom *g) {
@@ -137,6 +175,32 @@ static bool pointwise(const lx_conv_params *p, const geom *g) {
       return false;
   return true;
 }
+
+/* Groups with this few output channels (depthwise convolutions: one)
+** multiply with plain row updates: a BLAS call per group for a 1 x 9
+** matrix costs more in dispatch than the arithmetic. */
+#define SMALL_GROUP_OUT 4
+
+/* out[i][0..cols) (rows ldc apart) = sum over r of w[i][r] * b[r][0..cols)
+** (rows ldb apart), for i < m. */
+#define DEF_SMALL_GEMM(NAME, T)                                                \
+  static void NAME(const void *wv, int64_t woff, const void *bv, int64_t ldb,  \
+                   void *ov, int64_t ooff, int64_t m, int64_t rows,            \
+                   int64_t cols, int64_t ldc) {                                \
+    const T *w = (const T *)wv + woff, *b = bv;                                \
+    for (int64_t i = 0; i < m; i++) {                                          \
+      T *o = (T *)ov + ooff + i * ldc;                                         \
+      for (int64_t j = 0; j < cols; j++) o[j] = 0;                             \
+      for (int64_t r = 0; r < rows; r++) {                                    \
+        T a = w[i * rows + r];                                                 \
+        const T *br = b + r * ldb;                                             \
+        for (int64_t j = 0; j < cols; j++) o[j] += a * br[j];                  \
+      }                                                                        \
+    }                                                                          \
+  }
+
+DEF_SMALL_GEMM(small_gemm_f32, float)
+DEF_SMALL_GEMM(small_gemm_f64, double)
 
 /* out (N x cout x P) = conv of x (N x cin x isp) and w (cout x rows), all
 ** of type T (float when dbl is false). */
@@ -154,12 +218,9 @@ static lx_status conv_gemm(const lx_op *op, const geom *g, bool dbl, const void 
   if (pb < 1) pb = 1;
   if (pb > P) pb = P;
   void *col = NULL;
-  if (!direct) {
-    col = malloc((size_t)(rows * pb) * item);
-    if (!col)
-      return lx_set_error(LX_ERR_MEMORY, "conv: out of host memory for a %lld x %lld column "
-                          "matrix", (long long)rows, (long long)pb);
-  }
+  lx_buffer *colbuf = NULL;
+  if (!direct && !(col = scratch_new((size_t)(rows * pb) * item, "the column matrix", &colbuf)))
+    return LX_ERR_MEMORY;
   for (int64_t n = 0; n < N; n++)
     for (int64_t gi = 0; gi < G; gi++) {
       int64_t xoff = (n * cin + gi * cg) * g->isp, woff = gi * og * rows;
@@ -171,7 +232,10 @@ static lx_status conv_gemm(const lx_op *op, const geom *g, bool dbl, const void 
         else if (dbl) im2col_f64(col, (const double *)x + xoff, cg, g, p0, cols);
         else im2col_f32(col, (const float *)x + xoff, cg, g, p0, cols);
         int ldb = (int)(direct ? P : cols);
-        if (dbl)
+        if (og <= SMALL_GROUP_OUT) {
+          if (dbl) small_gemm_f64(w, woff, b, ldb, out, ooff + p0, og, rows, cols, P);
+          else small_gemm_f32(w, woff, b, ldb, out, ooff + p0, og, rows, cols, P);
+        } else if (dbl)
           cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)cols, (int)rows,
                       1.0, (const double *)w + woff, (int)rows, b, ldb, 0.0,
                       (double *)out + ooff + p0, (int)P);
@@ -181,18 +245,14 @@ static lx_status conv_gemm(const lx_op *op, const geom *g, bool dbl, const void 
                       (float *)out + ooff + p0, (int)P);
       }
     }
-  free(col);
+  lx__buffer_release(colbuf);
   return LX_OK;
 }
 
 /* A float32 copy of a contiguous half array, or NULL with the error set. */
-static float *widen(const lx_array *a) {
-  float *f = malloc((size_t)(a->size ? a->size : 1) * sizeof *f);
-  if (!f) {
-    lx_set_error(LX_ERR_MEMORY, "conv: out of host memory widening %lld elements to float32",
-                 (long long)a->size);
-    return NULL;
-  }
+static float *widen(const lx_array *a, lx_buffer **buf) {
+  float *f = scratch_new((size_t)a->size * sizeof *f, "a float32 copy", buf);
+  if (!f) return NULL;
   const uint16_t *h = (const uint16_t *)lx__cpu_base(a);
   if (a->dtype == LX_FLOAT16)
     for (int64_t i = 0; i < a->size; i++) f[i] = lx__h2f(h[i]);
@@ -224,12 +284,11 @@ lx_status lx__cpu_conv(const lx_op *op) {
     free(g.tabs);
     return st;
   }
-  float *xf = widen(X), *wf = xf ? widen(W) : NULL, *of = NULL;
-  if (!xf || !wf) {
+  lx_buffer *xb = NULL, *wb = NULL, *ob = NULL;
+  float *xf = widen(X, &xb), *wf = xf ? widen(W, &wb) : NULL, *of = NULL;
+  if (!xf || !wf ||
+      !(of = scratch_new((size_t)O->size * sizeof *of, "a float32 result", &ob))) {
     st = LX_ERR_MEMORY;
-  } else if (!(of = malloc((size_t)O->size * sizeof *of))) {
-    st = lx_set_error(LX_ERR_MEMORY, "conv: out of host memory for a float32 result of %lld "
-                      "elements", (long long)O->size);
   } else if ((st = conv_gemm(op, &g, false, xf, wf, of)) == LX_OK) {
     uint16_t *h = (uint16_t *)lx__cpu_base(O);
     if (dt == LX_FLOAT16)
@@ -237,9 +296,9 @@ lx_status lx__cpu_conv(const lx_op *op) {
     else
       for (int64_t i = 0; i < O->size; i++) h[i] = lx__f2bf(of[i]);
   }
-  free(xf);
-  free(wf);
-  free(of);
+  lx__buffer_release(xb);
+  lx__buffer_release(wb);
+  lx__buffer_release(ob);
   free(g.tabs);
   return st;
 }
