@@ -215,6 +215,12 @@ local CASES = {
   { "3-d dilations", { 1, 2, 3, 4, 3 }, { 2, 1, 2, 2, 2 },
     { lhs_dilation = { 1, 2, 2 }, rhs_dilation = { 2, 1, 1 }, groups = 2,
       padding = { { 1, 1 }, { 0, -1 }, { 2, 0 } } } },
+  -- More than 4 output channels per group: BLAS rather than row updates.
+  { "1-d wide, transposed", { 2, 2, 5 }, { 9, 2, 3 }, { lhs_dilation = 2, padding = { { 2, 1 } } } },
+  { "2-d wide, strided, cropped", { 1, 3, 7, 6 }, { 10, 3, 3, 2 },
+    { stride = { 2, 3 }, padding = { { 1, -1 }, { 2, 1 } }, rhs_dilation = { 1, 2 } } },
+  { "3-d wide, groups", { 2, 4, 3, 4, 5 }, { 12, 2, 2, 3, 2 },
+    { groups = 2, padding = { 1, 0, { 1, 2 } }, stride = { 1, 1, 2 } } },
 }
 
 describe("lx.conv", function()
@@ -250,7 +256,7 @@ describe("lx.conv", function()
   it("matches the reference in float64, float16 and bfloat16, accumulating halves in float32",
     function()
       for _, dt in ipairs({ "float64", "float16", "bfloat16" }) do
-        for _, k in ipairs({ 1, 2, 5, 8, 12, 13, 17, 18, 19 }) do
+        for _, k in ipairs({ 1, 2, 5, 8, 12, 13, 17, 18, 19, 20, 21, 22 }) do
           local c = CASES[k]
           local x, w = make(c[2], dt, 3), make(c[3], dt, 4)
           local out = lx.conv(x, w, c[4])

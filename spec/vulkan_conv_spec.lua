@@ -28,6 +28,8 @@ local CASES = {
   { "2-d 1x1", { 2, 5, 4, 3 }, { 7, 5, 1, 1 }, {} },
   { "2-d SAME stride 2", { 1, 2, 9, 8 }, { 3, 2, 3, 3 }, { padding = "SAME", stride = 2 } },
   { "3-d", { 1, 2, 4, 3, 5 }, { 3, 2, 2, 2, 3 }, { stride = { 1, 2, 1 }, padding = 1 } },
+  { "2-d wide, strided, cropped", { 1, 3, 7, 6 }, { 10, 3, 3, 2 },
+    { stride = { 2, 3 }, padding = { { 1, -1 }, { 2, 1 } }, rhs_dilation = { 1, 2 } } },
   { "3-d dilations, groups", { 1, 2, 3, 4, 3 }, { 2, 1, 2, 2, 2 },
     { lhs_dilation = { 1, 2, 2 }, rhs_dilation = { 2, 1, 1 }, groups = 2,
       padding = { { 1, 1 }, { 0, -1 }, { 2, 0 } } } },
