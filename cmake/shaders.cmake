@@ -97,6 +97,12 @@ foreach(bytes IN LISTS LUNOX_SHADER_ELEM_BYTES)
   endforeach()
 endforeach()
 
+# Convolutions (floating dtypes only: the core refuses the others);
+# runtime/vulkan/vk_conv.c.
+foreach(dt f32 f64 f16 bf16)
+  lunox_shader(conv_${dt} conv.comp -DIN=${dt} -DIN_DT=DT_${dt})
+endforeach()
+
 # Module names are plain tokens: pass them comma-separated so no list
 # separator has to survive the command line.
 list(SORT LUNOX_SPIRV_NAMES)

@@ -59,8 +59,12 @@ typedef enum lx_op_kind {
   LX_OP_REDUCE_WINDOW, /* code: LX_MAX or LX_SUM; in[0] and out (contiguous)
                           share a dtype, not bool; p.window, one entry per
                           axis (padding above follows from out's shape) */
-  LX_OP_TAKE     /* in[0] data and in[1] integer indices, both contiguous;
+  LX_OP_TAKE,    /* in[0] data and in[1] integer indices, both contiguous;
                     out contiguous, in[0]'s dtype; p.take */
+  LX_OP_CONV     /* p.conv: in[0] x {N, C_in, spatial...}, in[1] w {C_out,
+                    C_in/groups, kernel...}, out {N, C_out, out spatial...}:
+                    one floating dtype, all three contiguous (offsets
+                    allowed), shapes checked by ops_conv.c */
 } lx_op_kind;
 
 /* What LX_OP_RANDOM computes for flat output element i (random.c). */
@@ -75,6 +79,14 @@ typedef enum lx_random_kind {
   LX_RANDOM_RANDINT  /* out integer: JAX's randint from the bits of in[0] (high)
                         and in[1] (low) with span, multiplier and minval */
 } lx_random_kind;
+
+/* LX_OP_CONV's geometry, per spatial axis (see lx_conv in lunox.h). */
+typedef struct lx_conv_params {
+  int nspatial;
+  int64_t groups;
+  int64_t stride[LX_MAX_DIMS], pad_lo[LX_MAX_DIMS];
+  int64_t lhs_dilation[LX_MAX_DIMS], rhs_dilation[LX_MAX_DIMS];
+} lx_conv_params;
 
 typedef struct lx_op {
   lx_op_kind kind;
@@ -95,6 +107,7 @@ typedef struct lx_op {
     } random;
     struct { const int64_t *window, *strides, *pad_lo; } window;
     struct { int axis; int base; } take; /* base: what index 0 is called */
+    const lx_conv_params *conv;
   } p;
 } lx_op;
 

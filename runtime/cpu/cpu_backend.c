@@ -70,6 +70,7 @@ static lx_status cpu_run(lx_device *dev, const lx_op *op) {
     case LX_OP_RANDOM: return lx__cpu_random(op);
     case LX_OP_REDUCE_WINDOW: return lx__cpu_reduce_window(op);
     case LX_OP_TAKE: return lx__cpu_take(op);
+    case LX_OP_CONV: return lx__cpu_conv(op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "cpu: unknown op kind %d", (int)op->kind);
 }

@@ -17,5 +17,6 @@ lx_status lx__cpu_matmul(const lx_op *op);
 lx_status lx__cpu_random(const lx_op *op);
 lx_status lx__cpu_reduce_window(const lx_op *op);
 lx_status lx__cpu_take(const lx_op *op);
+lx_status lx__cpu_conv(const lx_op *op);
 
 #endif

@@ -278,6 +278,25 @@ lx_status lx_concatenate(int n, lx_array *const *arrays, int axis,
 /* `axis` is the position of the new axis, 0..ndim. */
 lx_status lx_stack(int n, lx_array *const *arrays, int axis, lx_array **out);
 
+/* N-d convolution: lax.conv_general_dilated with the layouts Equinox uses,
+** x {N, C_in, s_1..s_n}, w {C_out, C_in/groups, k_1..k_n} ->
+** out {N, C_out, o_1..o_n} (n = nspatial >= 1; N may be 1 for one example).
+** Along spatial axis i, x is dilated by lhs_dilation[i] (that many - 1 zeros
+** between neighbours: transposed convolution), padded with pad_lo[i] and
+** pad_hi[i] zeros (negative values crop), and the kernel, dilated by
+** rhs_dilation[i], slides with stride[i]:
+**   o_i = (pad_lo + (s_i - 1) * lhs_dilation + 1 + pad_hi
+**          - (k_i - 1) * rhs_dilation - 1) / stride + 1    (rounded down)
+** which must be >= 1. NULL means all 1 (stride, dilations) or all 0 (pads).
+** Output channel o sees input channels of group o / (C_out / groups).
+** Floating dtypes only, promoted like matmul; float16/bfloat16 accumulate
+** in float32 and are rounded once. The kernel is not flipped
+** (cross-correlation, as in lax). */
+lx_status lx_conv(lx_array *x, lx_array *w, int nspatial, const int64_t *stride,
+                  const int64_t *pad_lo, const int64_t *pad_hi,
+                  const int64_t *lhs_dilation, const int64_t *rhs_dilation,
+                  int64_t groups, lx_array **out);
+
 /* ---------------------------------------------------------------- random */
 
 /* JAX's threefry2x32 PRNG, bit for bit. A key is a uint32 array of shape

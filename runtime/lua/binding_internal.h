@@ -117,6 +117,7 @@ void lxb_push_item(lua_State *L, lx_array *a);
 /* ---------------------------------------------------------- registration */
 void lxb_register_array_type(lua_State *L); /* metatable + methods */
 void lxb_register_ops(lua_State *L);        /* fills the module table at -1 */
+int lxb_l_conv(lua_State *L);               /* lx.conv (binding_conv.c) */
 /* Each of these fills the module table at -1 too. */
 void lxb_register_io(lua_State *L);          /* .npy records, atomic-write helpers */
 void lxb_register_bytesio(lua_State *L);     /* lx.BytesIO */

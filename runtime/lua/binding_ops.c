@@ -370,6 +370,7 @@ void lxb_register_ops(lua_State *L) {
     {"reshape", l_reshape}, {"transpose", l_transpose}, {"broadcast_to", l_broadcast_to},
     {"concatenate", l_concatenate}, {"stack", l_stack},
     {"is_array", l_is_array},
+    {"conv", lxb_l_conv},
     {NULL, NULL},
   };
   luaL_setfuncs(L, fns, 0);

@@ -6,6 +6,7 @@
 #include "vk_random.h"
 #include "vk_reduce_matmul.h"
 #include "vk_window_take.h"
+#include "vk_conv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +253,7 @@ static lx_status run_op(lx_vk_device *d, const lx_op *op) {
     case LX_OP_RANDOM: return lx_vk_run_random(d, op);
     case LX_OP_REDUCE_WINDOW: return lx_vk_run_reduce_window(d, op);
     case LX_OP_TAKE: return lx_vk_run_take(d, op);
+    case LX_OP_CONV: return lx_vk_run_conv(d, op);
   }
   return lx_set_error(LX_ERR_INTERNAL, "vulkan: unknown op kind %d", (int)op->kind);
 }

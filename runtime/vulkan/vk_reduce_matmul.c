@@ -109,8 +109,8 @@ static lx_status check_reach(const char *fn, int64_t offset, int n, const int64_
 ** the layout does not fit the push constants. The caller frees it with
 ** lx_vk_alloc_free once the dispatch is recorded (the free waits for the
 ** GPU). */
-static lx_status upload_words(lx_vk_device *d, const int32_t *words, size_t n,
-                              lx_vk_alloc **out) {
+lx_status lx_vk_upload_words(lx_vk_device *d, const int32_t *words, size_t n,
+                             lx_vk_alloc **out) {
   size_t bytes = n * sizeof *words;
   lx_vk_alloc *a;
   lx_status st = lx_vk_alloc_new(d, bytes, &a);
@@ -385,7 +385,7 @@ lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op) {
     for (int i = 0; i < kept.n; i++) words[n++] = (int32_t)kept.stride[i];
     for (int i = 0; i < red.n; i++) words[n++] = (int32_t)red.shape[i];
     for (int i = 0; i < red.n; i++) words[n++] = (int32_t)red.stride[i];
-    if ((st = upload_words(d, words, n, &layout)) != LX_OK) return st;
+    if ((st = lx_vk_upload_words(d, words, n, &layout)) != LX_OK) return st;
     pc.general = 1;
   }
   st = reduce_dispatches(d, *slot, &pc, wg, tightest(&kept) < tightest(&red), out, in,
@@ -500,7 +500,7 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
     for (int i = 0; i < nb; i++) words[n++] = (int32_t)bshape[i];
     for (int i = 0; i < nb; i++) words[n++] = (int32_t)bsa[i];
     for (int i = 0; i < nb; i++) words[n++] = (int32_t)bsb[i];
-    if ((st = upload_words(d, words, n, &layout)) != LX_OK) return st;
+    if ((st = lx_vk_upload_words(d, words, n, &layout)) != LX_OK) return st;
     pc.flags |= 4u;
   }
   int64_t ars = A->strides[nd - 2], acs = A->strides[nd - 1];
@@ -523,7 +523,3 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
   return st;
 }
 
-lx_status lx_vk_upload_words(lx_vk_device *d, const int32_t *words, size_t n,
-                             lx_vk_alloc **out) {
-  return upload_words(d, words, n, out);
-}
