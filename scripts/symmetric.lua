@@ -12,17 +12,12 @@
 -- sees each wrapper whole instead of descending into it.
 --
 -- Run from anywhere, under either host:
---   build/lunox scripts/tricks/symmetric.lua
---   build/lunoxjit scripts/tricks/symmetric.lua
+--   build/lunox scripts/symmetric.lua
+--   build/lunoxjit scripts/symmetric.lua
 -- Exits with an error if any of the checks it prints fails.
 
--- toy_nn.lua sits next to this script: find it through arg[0], so the
--- script works whatever the current directory is.
-local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
-package.path = here .. "/?.lua;" .. package.path
-
 local lx = require("lunox")
-local toy = require("toy_nn")
+local nn, jr = lx.nn, lx.random
 
 local failures = 0
 local function check(ok, what)
@@ -54,7 +49,9 @@ end
 
 ------------------------------------------------------------ user code
 
-local is_linear = toy.is_linear
+local function is_linear(x)
+  return lx.is_module(x) and getmetatable(x) == nn.Linear
+end
 
 -- Every Linear weight, in tree order (see custom_init.lua).
 local function get_weights(m)
@@ -67,7 +64,7 @@ end
 
 -- Square layers only (in == width == out), since only square matrices can
 -- be symmetric.
-local model = toy.MLP(4, 4, 4, 2, { key = 7 })
+local model = nn.MLP(4, 4, 4, 2, { key = jr.PRNGKey(7) })
 local symmetric_model = lx.tree_at(get_weights, model, nil, { replace_fn = Symmetric })
 
 print("Every Linear weight wrapped in Symmetric:")

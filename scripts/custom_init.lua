@@ -9,20 +9,16 @@
 -- threaded through its constructor, however deep it sits in the model.
 --
 -- Run from anywhere, under either host:
---   build/lunox scripts/tricks/custom_init.lua
---   build/lunoxjit scripts/tricks/custom_init.lua
+--   build/lunox scripts/custom_init.lua
+--   build/lunoxjit scripts/custom_init.lua
 -- Exits with an error if any of the checks it prints fails.
 --
--- The truncated normal comes from toy_nn's stand-in sampler until lx.random
--- (issue 6) provides jr.truncated_normal; the trick only relies on tree_at.
-
--- toy_nn.lua sits next to this script: find it through arg[0], so the
--- script works whatever the current directory is.
-local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
-package.path = here .. "/?.lua;" .. package.path
+-- This is the flow of Equinox's "Tricks" page (custom initialisation), with
+-- jax.random.truncated_normal as lx.random.truncated_normal: the same key
+-- gives the same new weights as the Python version.
 
 local lx = require("lunox")
-local toy = require("toy_nn")
+local nn, jr = lx.nn, lx.random
 
 local failures = 0
 local function check(ok, what)
@@ -32,7 +28,9 @@ end
 
 local function shape_str(a) return "{" .. table.concat(a.shape, ",") .. "}" end
 
-local is_linear = toy.is_linear
+local function is_linear(x)
+  return lx.is_module(x) and getmetatable(x) == nn.Linear
+end
 
 -- Every Linear weight, in tree order. `is_linear` as is_leaf makes the
 -- flattening stop at each Linear, so its weight can be picked by name.
@@ -47,27 +45,27 @@ local function get_weights(m)
 end
 
 -- stddev * truncated_normal(-2, 2): samples within +-2 stddev.
-local function trunc_init(weight, seed)
+local function trunc_init(weight, key)
   local out_features, in_features = weight.shape[1], weight.shape[2]
   local stddev = math.sqrt(1 / in_features)
-  return toy.truncated_normal({ out_features, in_features }, -2, 2, seed) * stddev
+  return stddev * jr.truncated_normal(key, -2, 2, { out_features, in_features })
 end
 
 local function init_linear_weight(model, init_fn, key)
   local weights = get_weights(model)
-  local seeds = toy.split(key, #weights)
+  local keys = { jr.split(key, #weights):unpack() }
   local new_weights = {}
-  for i, w in ipairs(weights) do new_weights[i] = init_fn(w, seeds[i]) end
+  for i, w in ipairs(weights) do new_weights[i] = init_fn(w, keys[i]) end
   return lx.tree_at(get_weights, model, new_weights)
 end
 
 -- Any pytree will do: a plain table holding an MLP (3 Linear layers) and a
 -- Linear head (4 Linear layers in all).
 local model = {
-  mlp = toy.MLP(3, 8, 8, 2, { key = 1 }),
-  head = toy.Linear(8, 2, { key = 2 }),
+  mlp = nn.MLP(3, 8, 8, 2, { key = jr.PRNGKey(1) }),
+  head = nn.Linear(8, 2, { key = jr.PRNGKey(2) }),
 }
-local new_model = init_linear_weight(model, trunc_init, 1234)
+local new_model = init_linear_weight(model, trunc_init, jr.PRNGKey(1234))
 
 local old_w, new_w = get_weights(model), get_weights(new_model)
 print(("Re-initialised %d Linear weights (in tree order: head, then mlp.layers):"):format(#new_w))

@@ -7,17 +7,12 @@
 -- model is not modified, so both can be used side by side.
 --
 -- Run from anywhere, under either host:
---   build/lunox scripts/tricks/surgery.lua
---   build/lunoxjit scripts/tricks/surgery.lua
+--   build/lunox scripts/surgery.lua
+--   build/lunoxjit scripts/surgery.lua
 -- Exits with an error if any of the checks it prints fails.
 
--- toy_nn.lua sits next to this script: find it through arg[0], so the
--- script works whatever the current directory is.
-local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
-package.path = here .. "/?.lua;" .. package.path
-
 local lx = require("lunox")
-local toy = require("toy_nn")
+local nn, jr = lx.nn, lx.random
 
 local failures = 0
 local function check(ok, what)
@@ -28,13 +23,13 @@ end
 local function shape_str(a) return "{" .. table.concat(a.shape, ",") .. "}" end
 
 -- 2 inputs -> two hidden layers of width 4 -> 3 outputs: three Linear layers.
-local mlp = toy.MLP(2, 3, 4, 2, { key = 0 })
+local mlp = nn.MLP(2, 3, 4, 2, { key = jr.PRNGKey(0) })
 print("Before surgery:")
 print(lx.tree_pformat(mlp))
 
 -- The new head: same shape (so the MLP's static out_size stays true), but
 -- freshly initialised and without a bias, which changes the tree structure.
-local new_layer = toy.Linear(4, 3, { key = 42, use_bias = false })
+local new_layer = nn.Linear(4, 3, { key = jr.PRNGKey(42), use_bias = false })
 
 -- The trick: one call, `where` picks the node to replace.
 local new_mlp = lx.tree_at(function(m) return m.layers[#m.layers] end, mlp, new_layer)
