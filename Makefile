@@ -38,6 +38,8 @@ bench: build
 	$(BUILD)/lunox scripts/bench/tree.lua
 	$(BUILD)/lunoxjit scripts/bench/tree.lua
 	$(BUILD)/lunox scripts/bench/vulkan.lua
+	$(BUILD)/lunox scripts/bench/init.lua
+	$(BUILD)/lunoxjit scripts/bench/init.lua
 
 # libFuzzer targets (spec/fuzz/fuzz_*.c), one per file reader, built with
 # clang, ASan and UBSan into build-fuzz/, each run for FUZZ_SECONDS on a

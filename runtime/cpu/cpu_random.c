@@ -9,12 +9,23 @@
 #include "cpu_kernels.h"
 #include "threefry.h"
 
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The hot loops get an AVX2 clone where the compiler and the C library
+** support picking one at load time (x86-64 with GCC or Clang). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define LX_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define LX_HOT
+#endif
 
 typedef struct rng {
   uint32_t k0, k1;
   bool original;
-  uint64_t size; /* elements of the output */
+  uint64_t size;       /* elements of the output */
+  uint64_t begin, end; /* the elements (keys for LX_RANDOM_KEYS) to compute */
 } rng;
 
 static void load_key(const lx_array *key, uint32_t *k0, uint32_t *k1) {
@@ -68,21 +79,21 @@ static void store_width(void *out, unsigned width, uint64_t i, uint64_t v) {
   }
 }
 
-static void run_bits(const rng *g, unsigned width, void *out) {
+LX_HOT static void run_bits(const rng *g, unsigned width, void *out) {
   if (width == 32 && !g->original) {
     uint32_t *o = out;
-    for (uint64_t i = 0; i < g->size; i++) {
+    for (uint64_t i = g->begin; i < g->end; i++) {
       uint32_t y0, y1;
       lx__threefry2x32(g->k0, g->k1, (uint32_t)(i >> 32), (uint32_t)i, &y0, &y1);
       o[i] = y0 ^ y1;
     }
     return;
   }
-  for (uint64_t i = 0; i < g->size; i++) store_width(out, width, i, bits_at(g, width, i));
+  for (uint64_t i = g->begin; i < g->end; i++) store_width(out, width, i, bits_at(g, width, i));
 }
 
 static void run_keys(const rng *g, uint64_t counter, uint32_t *out) {
-  for (uint64_t j = 0; j < g->size / 2; j++) {
+  for (uint64_t j = g->begin; j < g->end; j++) {
     uint64_t c = counter + j;
     lx__threefry2x32(g->k0, g->k1, (uint32_t)(c >> 32), (uint32_t)c, &out[2 * j],
                      &out[2 * j + 1]);
@@ -96,9 +107,9 @@ static inline float f32_from_bits(uint32_t b) {
   return f - 1.0f;
 }
 
-static void uniform_f32(const rng *g, float lo, float diff, float *o) {
+LX_HOT static void uniform_f32(const rng *g, float lo, float diff, float *o) {
   if (!g->original) {
-    for (uint64_t i = 0; i < g->size; i++) {
+    for (uint64_t i = g->begin; i < g->end; i++) {
       uint32_t y0, y1;
       lx__threefry2x32(g->k0, g->k1, (uint32_t)(i >> 32), (uint32_t)i, &y0, &y1);
       float r = f32_from_bits(y0 ^ y1) * diff + lo;
@@ -106,14 +117,14 @@ static void uniform_f32(const rng *g, float lo, float diff, float *o) {
     }
     return;
   }
-  for (uint64_t i = 0; i < g->size; i++) {
+  for (uint64_t i = g->begin; i < g->end; i++) {
     float r = f32_from_bits(bits32_at(g, i)) * diff + lo;
     o[i] = r < lo ? lo : r;
   }
 }
 
 static void uniform_f64(const rng *g, double lo, double diff, double *o) {
-  for (uint64_t i = 0; i < g->size; i++) {
+  for (uint64_t i = g->begin; i < g->end; i++) {
     uint64_t u = (bits64_at(g, i) >> 12) | 0x3ff0000000000000ull;
     double f;
     memcpy(&f, &u, sizeof f);
@@ -126,7 +137,7 @@ static void uniform_f64(const rng *g, double lo, double diff, double *o) {
 ** product and the sum are each rounded to the half type (exact in float32
 ** first, so the single rounding is the half type's own). */
 static void uniform_half(const rng *g, bool bf16, float lo, float diff, uint16_t *o) {
-  for (uint64_t i = 0; i < g->size; i++) {
+  for (uint64_t i = g->begin; i < g->end; i++) {
     uint32_t b = bits_small_at(g, 16, i);
     float f, t, r;
     if (bf16) {
@@ -150,7 +161,7 @@ static void run_randint(const rng *hi, const rng *lo, unsigned width, const lx_o
   uint64_t mask = width == 64 ? ~0ull : (1ull << width) - 1;
   uint64_t span = op->p.random.span, mult = op->p.random.multiplier;
   uint64_t minval = op->p.random.minval;
-  for (uint64_t i = 0; i < hi->size; i++) {
+  for (uint64_t i = hi->begin; i < hi->end; i++) {
     uint64_t h = bits_at(hi, width, i), l = bits_at(lo, width, i);
     if (span) {
       h %= span;
@@ -162,35 +173,80 @@ static void run_randint(const rng *hi, const rng *lo, unsigned width, const lx_o
   }
 }
 
-lx_status lx__cpu_random(const lx_op *op) {
-  lx_array *out = op->out;
-  rng g = {.original = op->p.random.original, .size = (uint64_t)out->size};
-  load_key(op->in[0], &g.k0, &g.k1);
-  void *o = (char *)out->buffer->handle + out->offset * (int64_t)lx_dtype_size(out->dtype);
-  unsigned width = (unsigned)lx_dtype_size(out->dtype) * 8;
+/* One thread's share of an op. */
+typedef struct task {
+  const lx_op *op;
+  rng hi, lo; /* lo: randint's second key */
+  void *out;
+  unsigned width;
+  lx_status status;
+} task;
+
+static void *run_task(void *p) {
+  task *t = p;
+  const lx_op *op = t->op;
+  void *o = t->out;
+  t->status = LX_OK;
   switch ((lx_random_kind)op->code) {
-    case LX_RANDOM_BITS: run_bits(&g, width, o); return LX_OK;
-    case LX_RANDOM_KEYS: run_keys(&g, op->p.random.counter, o); return LX_OK;
+    case LX_RANDOM_BITS: run_bits(&t->hi, t->width, o); return NULL;
+    case LX_RANDOM_KEYS: run_keys(&t->hi, op->p.random.counter, o); return NULL;
     case LX_RANDOM_UNIFORM:
-      switch (out->dtype) {
+      switch (op->out->dtype) {
         case LX_FLOAT32:
-          uniform_f32(&g, (float)op->p.random.lo, (float)op->p.random.diff, o);
-          return LX_OK;
-        case LX_FLOAT64: uniform_f64(&g, op->p.random.lo, op->p.random.diff, o); return LX_OK;
+          uniform_f32(&t->hi, (float)op->p.random.lo, (float)op->p.random.diff, o);
+          return NULL;
+        case LX_FLOAT64: uniform_f64(&t->hi, op->p.random.lo, op->p.random.diff, o); return NULL;
         case LX_FLOAT16: case LX_BFLOAT16:
-          uniform_half(&g, out->dtype == LX_BFLOAT16, (float)op->p.random.lo,
+          uniform_half(&t->hi, op->out->dtype == LX_BFLOAT16, (float)op->p.random.lo,
                        (float)op->p.random.diff, o);
-          return LX_OK;
+          return NULL;
         default: break;
       }
       break;
-    case LX_RANDOM_RANDINT: {
-      rng lo = g;
-      load_key(op->in[1], &lo.k0, &lo.k1);
-      run_randint(&g, &lo, width, op, o);
-      return LX_OK;
-    }
+    case LX_RANDOM_RANDINT: run_randint(&t->hi, &t->lo, t->width, op, o); return NULL;
   }
-  return lx_set_error(LX_ERR_INTERNAL, "cpu: random kind %d for %s", op->code,
-                      lx_dtype_name(out->dtype));
+  t->status = lx_set_error(LX_ERR_INTERNAL, "cpu: random kind %d for %s", op->code,
+                           lx_dtype_name(op->out->dtype));
+  return NULL;
+}
+
+/* Work below this many elements per thread is not worth a thread. */
+#define MIN_PER_THREAD ((uint64_t)1 << 16)
+#define MAX_THREADS 16
+
+lx_status lx__cpu_random(const lx_op *op) {
+  lx_array *out = op->out;
+  task base = {.op = op, .width = (unsigned)lx_dtype_size(out->dtype) * 8};
+  base.hi.original = op->p.random.original;
+  base.hi.size = (uint64_t)out->size;
+  load_key(op->in[0], &base.hi.k0, &base.hi.k1);
+  base.lo = base.hi;
+  if (op->code == LX_RANDOM_RANDINT) load_key(op->in[1], &base.lo.k0, &base.lo.k1);
+  base.out = (char *)out->buffer->handle + out->offset * (int64_t)lx_dtype_size(out->dtype);
+  uint64_t units = op->code == LX_RANDOM_KEYS ? base.hi.size / 2 : base.hi.size;
+
+  /* Every element is independent: split the range over the cores. */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  uint64_t nthreads = units / MIN_PER_THREAD;
+  if (cores > 0 && nthreads > (uint64_t)cores) nthreads = (uint64_t)cores;
+  if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+  if (nthreads < 1) nthreads = 1;
+  task tasks[MAX_THREADS];
+  pthread_t threads[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  for (uint64_t t = 0; t < nthreads; t++) {
+    tasks[t] = base;
+    tasks[t].hi.begin = tasks[t].lo.begin = units * t / nthreads;
+    tasks[t].hi.end = tasks[t].lo.end = units * (t + 1) / nthreads;
+    /* Thread 0 is the caller; a thread that cannot start runs inline. */
+    if (t > 0) started[t] = pthread_create(&threads[t], NULL, run_task, &tasks[t]) == 0;
+  }
+  run_task(&tasks[0]);
+  lx_status st = tasks[0].status;
+  for (uint64_t t = 1; t < nthreads; t++) {
+    if (started[t]) pthread_join(threads[t], NULL);
+    else run_task(&tasks[t]);
+    if (st == LX_OK) st = tasks[t].status;
+  }
+  return st;
 }
