@@ -218,6 +218,23 @@ describe("MLP", function()
     assert.are.same(plain(x):tolist(), scanned(x):tolist())
   end)
 
+  it("runs in float64, float16 and bfloat16", function()
+    local TOL = { float64 = 1e-12, float16 = 2e-2, bfloat16 = 6e-2 }
+    for dt, tol in pairs(TOL) do
+      local m = nn.MLP(3, 2, 4, 2, { key = key, dtype = dt })
+      assert.are.equal(dt, m.layers[1].weight.dtype)
+      local x = lx.array({ 0.5, -1, 2 }, dt)
+      local y = m(x)
+      assert.are.equal(dt, y.dtype)
+      local wide = lx.tree.map(function(a) return lx.is_array(a) and a:astype("float64") or a end, m)
+      local want = wide(x:astype("float64")):tolist()
+      local got = y:tolist()
+      for i = 1, 2 do
+        assert.is_true(math.abs(got[i] - want[i]) <= tol * math.max(1, math.abs(want[i])), dt)
+      end
+    end
+  end)
+
   it("refuses bad sizes, activations and missing keys", function()
     H.raises({ "MLP", "PRNG key is required" }, nn.MLP, 2, 2, 2, 2)
     H.raises({ "MLP", "depth", "-1" }, nn.MLP, 2, 2, 2, -1, { key = key })

@@ -54,6 +54,18 @@ describe("vulkan nn", function()
     close(nn.log_softmax(g), nn.log_softmax(g:to(vk.name)), 1e-6, "log_softmax")
   end)
 
+  it("MLP in float64, float16 and bfloat16 where the device has them", function()
+    for dt, tol in pairs({ float64 = 1e-12, float16 = 2e-3, bfloat16 = 1e-2 }) do
+      if V.supported(dt) then
+        local m = nn.MLP(3, 2, 8, 2, { key = key, dtype = dt })
+        local x = lx.array({ 0.25, -1, 0.5 }, dt)
+        local y = to_device(m)(x:to(vk.name))
+        assert.are.equal(dt, y.dtype)
+        close(m(x):astype("float64"), y:astype("float64"), tol, "MLP " .. dt)
+      end
+    end
+  end)
+
   it("Sequential with Dropout draws the same mask on the device", function()
     local seq = nn.Sequential({ nn.Linear(3, 16, { key = key }), nn.Dropout(0.5) })
     local x = lx.array({ 1, 2, 3 })
