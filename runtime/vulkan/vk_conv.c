@@ -25,26 +25,11 @@ typedef struct cv_push {
 _Static_assert(sizeof(cv_push) == 48, "conv push constants: 48 bytes");
 
 typedef struct conv_pipelines {
-  const lx_vk_device *device;
   VkPipeline conv[LX_DTYPE_COUNT];
 } conv_pipelines;
 
-static conv_pipelines tables[LX_VK_MAX_DEVICES];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static conv_pipelines *table_for(const lx_vk_device *d) {
-  conv_pipelines *t = NULL;
-  pthread_mutex_lock(&table_lock);
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (tables[i].device == d) t = &tables[i];
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (!tables[i].device) {
-      tables[i].device = d;
-      t = &tables[i];
-    }
-  pthread_mutex_unlock(&table_lock);
-  if (!t) lx_set_error(LX_ERR_INTERNAL, "vulkan: more devices than pipeline tables");
-  return t;
+static conv_pipelines *table_for(lx_vk_device *d) {
+  return lx_vk_table(d, LX_VK_TABLE_CONV, sizeof(conv_pipelines));
 }
 
 static const char *dtype_token(lx_dtype t) {

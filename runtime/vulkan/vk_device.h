@@ -99,6 +99,13 @@ typedef struct lx_vk_stream {
   int dispatches;       /* in the open batch */
 } lx_vk_stream;
 
+/* Op families whose pipelines live in their own table (the elementwise ones
+** are in lx_vk_pipelines): one block per device each, see lx_vk_table. */
+typedef enum lx_vk_table_id {
+  LX_VK_TABLE_REDUCE_MATMUL, LX_VK_TABLE_RANDOM, LX_VK_TABLE_WINDOW_TAKE, LX_VK_TABLE_CONV,
+  LX_VK_TABLE_COUNT
+} lx_vk_table_id;
+
 typedef struct lx_vk_device {
   const lx_vk_physical *phys;
   VkDevice device;
@@ -114,6 +121,7 @@ typedef struct lx_vk_device {
   lx_vk_arena arena;
   lx_vk_stream stream;
   lx_vk_pipelines pipes;
+  void *tables[LX_VK_TABLE_COUNT]; /* lx_vk_table's blocks, NULL until used */
   pthread_mutex_t lock; /* one per device: Vulkan queues need external sync */
 } lx_vk_device;
 
@@ -158,6 +166,12 @@ typedef enum lx_vk_family {
 lx_status lx_vk_pipeline(lx_vk_device *d, lx_vk_family family, int a, int b, int op,
                          VkPipeline *out);
 void lx_vk_pipeline_cache_save(lx_vk_device *d);
+/* Family `id`'s table of `size` bytes on this device, zeroed when first
+** asked for and kept until exit, as devices are; NULL (with an error set)
+** when out of memory. The caller holds d->lock. */
+void *lx_vk_table(lx_vk_device *d, lx_vk_table_id id, size_t size);
+/* The dtype's token in shader module names: "f32", "bf16", "u64". */
+const char *lx_vk_dtype_token(lx_dtype t);
 #define LX_VK_MAX_SPEC 8
 /* Compiles embedded module `name` into *slot, with specialization constants
 ** 0..n-1 set to spec[0..n-1] (0: workgroup size, 1: op code, 2...: the

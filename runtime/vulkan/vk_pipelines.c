@@ -8,12 +8,25 @@
 #include "vk_spirv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
   [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
   [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
   [LX_BOOL] = "bool",   [LX_UINT16] = "u16",  [LX_UINT64] = "u64"};
 static const int sizes[4] = {1, 2, 4, 8};
+
+const char *lx_vk_dtype_token(lx_dtype t) {
+  return (unsigned)t < LX_DTYPE_COUNT && dtype_tokens[t] ? dtype_tokens[t] : "invalid";
+}
+
+void *lx_vk_table(lx_vk_device *d, lx_vk_table_id id, size_t size) {
+  if (!d->tables[id]) {
+    d->tables[id] = calloc(1, size);
+    if (!d->tables[id]) lx_set_error(LX_ERR_MEMORY, "vulkan: out of memory for a pipeline table");
+  }
+  return d->tables[id];
+}
 
 /* The slot for a pipeline, and the module name that builds it. */
 static VkPipeline *slot_for(lx_vk_device *d, lx_vk_family f, int a, int b, int op, char *name,

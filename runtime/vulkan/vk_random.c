@@ -15,26 +15,11 @@
 #define KINDS 4
 
 typedef struct rnd_pipelines {
-  const lx_vk_device *device;
   VkPipeline slot[LX_DTYPE_COUNT][KINDS][2];
 } rnd_pipelines;
 
-static rnd_pipelines tables[LX_VK_MAX_DEVICES];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static rnd_pipelines *table_for(const lx_vk_device *d) {
-  rnd_pipelines *t = NULL;
-  pthread_mutex_lock(&table_lock);
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (tables[i].device == d) t = &tables[i];
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (!tables[i].device) {
-      tables[i].device = d;
-      t = &tables[i];
-    }
-  pthread_mutex_unlock(&table_lock);
-  if (!t) lx_set_error(LX_ERR_INTERNAL, "vulkan: more devices than pipeline tables");
-  return t;
+static rnd_pipelines *table_for(lx_vk_device *d) {
+  return lx_vk_table(d, LX_VK_TABLE_RANDOM, sizeof(rnd_pipelines));
 }
 
 /* shaders/random.comp's push constants. */

@@ -31,37 +31,16 @@
 ** guarantees. */
 #define MATMUL_TILE_K_BYTES 64u
 
-static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
-  [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
-  [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
-  [LX_BOOL] = "bool",   [LX_UINT16] = "u16",  [LX_UINT64] = "u64"};
-
 /* ------------------------------------------------------------ pipelines */
 
 typedef struct rm_pipelines {
-  const lx_vk_device *device;
   VkPipeline reduce[LX_DTYPE_COUNT][LX_REDUCE_COUNT];
   VkPipeline matmul[LX_DTYPE_COUNT];
 } rm_pipelines;
 
-/* Slots are claimed under table_lock; a slot's pipelines are then only
-** touched with its device's lock held (every caller holds it). */
-static rm_pipelines tables[LX_VK_MAX_DEVICES];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static rm_pipelines *table_for(const lx_vk_device *d) {
-  rm_pipelines *t = NULL;
-  pthread_mutex_lock(&table_lock);
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (tables[i].device == d) t = &tables[i];
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (!tables[i].device) {
-      tables[i].device = d;
-      t = &tables[i];
-    }
-  pthread_mutex_unlock(&table_lock);
-  if (!t) lx_set_error(LX_ERR_INTERNAL, "vulkan: more devices than pipeline tables");
-  return t;
+/* The device's table (lx_vk_table); every caller holds the device's lock. */
+static rm_pipelines *table_for(lx_vk_device *d) {
+  return lx_vk_table(d, LX_VK_TABLE_REDUCE_MATMUL, sizeof(rm_pipelines));
 }
 
 /* ---------------------------------------------------------------- common */
@@ -356,7 +335,7 @@ lx_status lx_vk_run_reduce(lx_vk_device *d, const lx_op *op) {
   VkPipeline *slot = &t->reduce[x->dtype][code];
   if (!*slot) {
     char name[32];
-    snprintf(name, sizeof name, "reduce_%s", dtype_tokens[x->dtype]);
+    snprintf(name, sizeof name, "reduce_%s", lx_vk_dtype_token(x->dtype));
     int32_t spec[2] = {(int32_t)wg, code};
     if ((st = lx_vk_make_pipeline(d, name, spec, 2, slot)) != LX_OK) return st;
   }
@@ -460,7 +439,7 @@ lx_status lx_vk_run_matmul(lx_vk_device *d, const lx_op *op) {
   VkPipeline *slot = &t->matmul[C->dtype];
   if (!*slot) {
     char name[32];
-    snprintf(name, sizeof name, "matmul_%s", dtype_tokens[C->dtype]);
+    snprintf(name, sizeof name, "matmul_%s", lx_vk_dtype_token(C->dtype));
     uint32_t acc_bytes =
         C->dtype == LX_FLOAT64 || C->dtype == LX_INT64 || C->dtype == LX_UINT64 ? 8 : 4;
     int32_t spec[3] = {(int32_t)wg, 0, (int32_t)(MATMUL_TILE_K_BYTES / acc_bytes)};

@@ -22,35 +22,16 @@
 #define MAX_INDEX ((int64_t)INT32_MAX)
 #define MAX_GROUPS 65535u
 
-static const char *const dtype_tokens[LX_DTYPE_COUNT] = {
-  [LX_FLOAT32] = "f32", [LX_FLOAT64] = "f64", [LX_FLOAT16] = "f16", [LX_BFLOAT16] = "bf16",
-  [LX_INT32] = "i32",   [LX_INT64] = "i64",   [LX_UINT8] = "u8",    [LX_UINT32] = "u32",
-  [LX_BOOL] = "bool"};
 
 /* ------------------------------------------------------------ pipelines */
 
 typedef struct wt_pipelines {
-  const lx_vk_device *device;
   VkPipeline window[LX_DTYPE_COUNT][2]; /* [dtype][0: sum, 1: max] */
   VkPipeline take[4][LX_DTYPE_COUNT];   /* [element size index][index dtype] */
 } wt_pipelines;
 
-static wt_pipelines tables[LX_VK_MAX_DEVICES];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static wt_pipelines *table_for(const lx_vk_device *d) {
-  wt_pipelines *t = NULL;
-  pthread_mutex_lock(&table_lock);
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (tables[i].device == d) t = &tables[i];
-  for (int i = 0; i < LX_VK_MAX_DEVICES && !t; i++)
-    if (!tables[i].device) {
-      tables[i].device = d;
-      t = &tables[i];
-    }
-  pthread_mutex_unlock(&table_lock);
-  if (!t) lx_set_error(LX_ERR_INTERNAL, "vulkan: more devices than pipeline tables");
-  return t;
+static wt_pipelines *table_for(lx_vk_device *d) {
+  return lx_vk_table(d, LX_VK_TABLE_WINDOW_TAKE, sizeof(wt_pipelines));
 }
 
 static lx_status pipeline(lx_vk_device *d, VkPipeline *slot, const char *name, int code) {
@@ -140,7 +121,7 @@ lx_status lx_vk_run_reduce_window(lx_vk_device *d, const lx_op *op) {
   if (!t) return LX_ERR_INTERNAL;
   VkPipeline *slot = &t->window[x->dtype][op->code == LX_MAX];
   char name[32];
-  snprintf(name, sizeof name, "window_%s", dtype_tokens[x->dtype]);
+  snprintf(name, sizeof name, "window_%s", lx_vk_dtype_token(x->dtype));
   if ((st = pipeline(d, slot, name, op->code)) != LX_OK) return st;
 
   win_push pc;
@@ -246,7 +227,7 @@ lx_status lx_vk_run_take(lx_vk_device *d, const lx_op *op) {
   int si = size_index(lx_dtype_size(a->dtype));
   VkPipeline *slot = &t->take[si][it];
   char name[32];
-  snprintf(name, sizeof name, "take_%d_%s", (int)lx_dtype_size(a->dtype), dtype_tokens[it]);
+  snprintf(name, sizeof name, "take_%d_%s", (int)lx_dtype_size(a->dtype), lx_vk_dtype_token(it));
   if ((st = pipeline(d, slot, name, 0)) != LX_OK) return st;
 
   take_push pc;
