@@ -18,13 +18,7 @@ local function read_fixture(name)
   return lx.json.decode(text)
 end
 
-local function with_scheme(partitionable, fn)
-  local saved = lx.config.threefry_partitionable
-  lx.config.threefry_partitionable = partitionable
-  local ok, err = pcall(fn)
-  lx.config.threefry_partitionable = saved
-  if not ok then error(err, 0) end
-end
+local with_scheme = require("spec.support.random_helpers").with_scheme
 
 local function leaf_map(model)
   local out = {}

@@ -19,13 +19,7 @@ local lx = require("lunox")
 local H = require("spec.support.array_helpers")
 local jr = lx.random
 
-local function with_scheme(partitionable, fn)
-  local saved = lx.config.threefry_partitionable
-  lx.config.threefry_partitionable = partitionable
-  local ok, err = pcall(fn)
-  lx.config.threefry_partitionable = saved
-  if not ok then error(err, 0) end
-end
+local with_scheme = require("spec.support.random_helpers").with_scheme
 
 local function close_list(got, want, rtol)
   assert.are.equal(#want, #got)

@@ -11,13 +11,7 @@ if V.skip_without_device("vulkan random", describe, it, pending) then return end
 local vk = V.device()
 local jr = lx.random
 
-local function with_scheme(partitionable, fn)
-  local saved = lx.config.threefry_partitionable
-  lx.config.threefry_partitionable = partitionable
-  local ok, err = pcall(fn)
-  lx.config.threefry_partitionable = saved
-  if not ok then error(err, 0) end
-end
+local with_scheme = require("spec.support.random_helpers").with_scheme
 
 local function same(cpu, gpu, what)
   assert.are.equal(vk.name, gpu.device, what)

@@ -11,6 +11,7 @@
 */
 #include "cpu_kernels.h"
 #include "cpu_iter.h"
+#include "cpu_loadstore.h"
 #include "half.h"
 
 #include <math.h>
@@ -23,28 +24,8 @@ typedef struct win_kernel {
   void (*store)(const void *acc, char *out);
 } win_kernel;
 
-#define LOAD_ID(x) (x)
-#define LOAD_DOUBLE(x) ((double)(x))
-#define LOAD_H(x) lx__h2f(x)
-#define LOAD_HD(x) ((double)lx__h2f(x))
-#define LOAD_BF(x) lx__bf2f(x)
-#define LOAD_BFD(x) ((double)lx__bf2f(x))
-#define LOAD_U64(x) ((uint64_t)(x))
-
-#define ST_F32(v, dst) do { float f_ = (float)(v); memcpy((dst), &f_, 4); } while (0)
-#define ST_F64(v, dst) do { double d_ = (v); memcpy((dst), &d_, 8); } while (0)
-#define ST_F16D(v, dst) do { uint16_t h_ = lx_double_to_half(v); memcpy((dst), &h_, 2); } while (0)
-#define ST_BF16D(v, dst) do { uint16_t h_ = lx__f2bf((float)(v)); memcpy((dst), &h_, 2); } while (0)
-/* Maxima are input values (or -inf), so these conversions are exact. */
-#define ST_F16(v, dst) do { uint16_t h_ = lx__f2h(v); memcpy((dst), &h_, 2); } while (0)
-#define ST_BF16(v, dst) do { uint16_t h_ = lx__f2bf(v); memcpy((dst), &h_, 2); } while (0)
-#define ST_AS(UT, v, dst) do { UT u_ = (UT)(v); memcpy((dst), &u_, sizeof u_); } while (0)
-/* Integer sums wrap: the low bits of the uint64 sum. */
-#define ST_U8(v, dst) ST_AS(uint8_t, v, dst)
-#define ST_U32(v, dst) ST_AS(uint32_t, v, dst)
-#define ST_U64(v, dst) ST_AS(uint64_t, v, dst)
-#define ST_I32(v, dst) ST_AS(int32_t, v, dst)
-#define ST_I64(v, dst) ST_AS(int64_t, v, dst)
+/* LOAD_* and ST_*: cpu_loadstore.h (integer sums wrap: the low bits of the
+** uint64 sum). */
 
 #define DEF_WSUM(NAME, T, ACC, LOAD, STORE)                                             \
   static void NAME##_sum_init(void *acc) { *(ACC *)acc = 0; }                           \
