@@ -438,6 +438,10 @@ describe("nn.MultiheadAttention", function()
     raises("got {1,6}", m, q, k, v, lx.ones({ 1, 6 }, "bool"))
     raises("mask must be a bool array (false hides a position), got float32", m, q, k, v,
       lx.ones({ 3, 6 }))
+    raises("key_ and value must hold at least one position, got length 0", m, q,
+      lx.ones({ 0, 3 }), lx.ones({ 0, 5 }))
+    -- An empty query sequence is fine: no rows out.
+    assert.are.same({ 0, 4 }, m(lx.ones({ 0, 4 }), k, v).shape)
     raises("unknown call option 'keys'", m, q, k, v, { keys = key })
     raises("inference must be a boolean, got string", m, q, k, v, { inference = "yes" })
     raises("expected (query, key_, value [, mask] [, options])", m, q, k, v, lx.ones({ 3, 6 },

@@ -298,9 +298,14 @@ function MultiheadAttention:__call(query, key_, value, ...)
   if mask ~= nil then check_mask(fn, mask, q_seq, kv_seq, self.num_heads) end
 
   local h = self.num_heads
-  local qh = apply_rows(self.query_proj, query):reshape({ q_seq, h, -1 })
-  local kh = apply_rows(self.key_proj, key_):reshape({ kv_seq, h, -1 })
-  local vh = apply_rows(self.value_proj, value):reshape({ kv_seq, h, -1 })
+  -- {seq, h * size} -> {seq, h, size}, sizes spelt out (an empty query
+  -- sequence cannot infer a -1).
+  local function split_heads(y, seq)
+    return y:reshape({ seq, h, math.floor(y.shape[2] / h) })
+  end
+  local qh = split_heads(apply_rows(self.query_proj, query), q_seq)
+  local kh = split_heads(apply_rows(self.key_proj, key_), kv_seq)
+  local vh = split_heads(apply_rows(self.value_proj, value), kv_seq)
   if opts.process_heads ~= nil then
     local shapes = { qh.shape, kh.shape, vh.shape }
     qh, kh, vh = opts.process_heads(qh, kh, vh)
@@ -338,7 +343,7 @@ function MultiheadAttention:__call(query, key_, value, ...)
     weights = core.stack(per_head, 1)
   end
   local attn = core.matmul(weights, vh:transpose({ 2, 1, 3 }))   -- {h, q_seq, vo}
-  attn = attn:transpose({ 2, 1, 3 }):reshape({ q_seq, -1 })
+  attn = attn:transpose({ 2, 1, 3 }):reshape({ q_seq, h * attn.shape[3] })
   return apply_rows(self.output_proj, attn)
 end
 
