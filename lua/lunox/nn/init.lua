@@ -18,5 +18,7 @@ import("lunox.nn.state")
 import("lunox.nn.dropout")
 import("lunox.nn.attention")
 import("lunox.nn.rnn")
+import("lunox.nn.normalisation")
+import("lunox.nn.embedding")
 
 return M
