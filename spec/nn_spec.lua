@@ -325,7 +325,7 @@ describe("State, StateIndex, make_with_state", function()
 
   it("moves initial values into the State and threads it through Sequential", function()
     local model, state = nn.make_with_state(Counter)()
-    assert.is_true(lx.is_shape_dtype_struct(model.index.initial))
+    assert.is_nil(model.index.initial) -- lx.none: an empty subtree
     assert.are.same({ 0, 0 }, state:get(model.index):tolist())
     local seq = nn.Sequential({ model, model })
     local y, s2 = seq(lx.ones({ 2 }), state)
@@ -341,6 +341,7 @@ describe("State, StateIndex, make_with_state", function()
     local other = Counter()
     H.raises("not part of the model", state.get, state, other.index)
     H.raises({ "State", "make_with_state" }, nn.State, model)
+    H.raises({ "StateIndex", "nil" }, nn.StateIndex)
   end)
 
   it("serialises as a pytree", function()

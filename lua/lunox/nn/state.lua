@@ -19,8 +19,9 @@ local StateIndex = Module:extend("StateIndex", { fields = { "initial" }, static 
 M.StateIndex = StateIndex
 
 function StateIndex:init(init)
-  if type(init) == "function" then
-    error("StateIndex: init must be an array or a pytree of arrays, not a function", 3)
+  if type(init) == "function" or init == nil or init == core.none then
+    error("StateIndex: init must be an array or a pytree of arrays, got "
+      .. (init == nil and "nil" or init == core.none and "lx.none" or "a function"), 3)
   end
   next_marker = next_marker + 1
   self.initial = init
@@ -49,11 +50,9 @@ function State:init(model, values)
   local out = {}
   for _, leaf in ipairs(tree.leaves(model, is_index)) do
     if is_index(leaf) then
-      for _, v in ipairs(tree.leaves(leaf.initial)) do
-        if require("lunox.eval_shape").is_shape_dtype_struct(v) then
-          error("State: do not call nn.State(model) on a model from make_with_state: its "
-            .. "initial state was moved into the State that make_with_state returned", 3)
-        end
+      if leaf.initial == nil or leaf.initial == core.none then
+        error("State: do not call nn.State(model) on a model from make_with_state: its "
+          .. "initial state was moved into the State that make_with_state returned", 3)
       end
       out[slot(leaf.marker)] = tree.map(function(v) return core.is_array(v) and v or core.array(v) end,
         leaf.initial)
@@ -119,8 +118,10 @@ function M.is_state(x)
 end
 
 --- make_with_state(cls)(...) -> model, state: builds the model, moves every
--- StateIndex's initial value into a State, and leaves ShapeDtypeStructs in
--- the model in its place (no second copy of the arrays).
+-- StateIndex's initial value into a State, and leaves lx.none (an empty
+-- subtree, like Equinox's sentinel) in the model in its place: no second
+-- copy of the arrays, and the model saves and loads with the default
+-- filters.
 function M.make_with_state(make)
   if type(make) ~= "function" and not (type(make) == "table" and getmetatable(make)
       and getmetatable(make).__call) then
@@ -129,7 +130,6 @@ function M.make_with_state(make)
   return function(...)
     local model = make(...)
     local state = State(model)
-    local ES = require("lunox.eval_shape")
     local function where(m)
       local inits = {}
       for _, leaf in ipairs(tree.leaves(m, is_index)) do
@@ -145,12 +145,7 @@ function M.make_with_state(make)
         for i, idx in ipairs(where(m)) do out[i] = idx.initial end
         return out
       end, model, nil, {
-        replace_fn = function(init)
-          return tree.map(function(v)
-            if core.is_array(v) then return ES.ShapeDtypeStruct(v.shape, v.dtype) end
-            return v
-          end, init)
-        end,
+        replace_fn = function() return core.none end,
       })
     end
     return model, state
