@@ -16,5 +16,7 @@ import("lunox.nn.linear")
 import("lunox.nn.sequential")
 import("lunox.nn.state")
 import("lunox.nn.dropout")
+import("lunox.nn.conv")
+import("lunox.nn.pool")
 
 return M
