@@ -498,11 +498,26 @@ describe("nn.ConvTranspose calls", function()
       for kk = 0, 2 do want = want + w[kk + 1] * xv[(i + kk - 1) % 5 + 1] end
       assert.is_true(math.abs(y[i + 1] - want) < 1e-5, "position " .. i)
     end
-    -- stride 2: Equinox's connectivity: every output of the zero-padding
-    -- version plus the wrapped input elements
-    local t2 = nn.ConvTranspose1d(1, 1, 3, 2, 0, "SAME", { padding_mode = "CIRCULAR",
-      use_bias = false, key = jr.PRNGKey(6) })
-    assert.are.same({ 1, 10 }, t2(input({ 1, 5 })).shape)
+    -- any stride: the adjoint of the circular SAME Conv with the flipped
+    -- kernel (input sizes divisible by the stride)
+    for _, cfg in ipairs({ { 3, 2, 10 }, { 4, 2, 10 }, { 2, 2, 8 }, { 4, 4, 8 }, { 5, 3, 12 } }) do
+      local kk, s, n = unpack(cfg)
+      local c = nn.Conv1d(1, 1, kk, s, "SAME", { padding_mode = "CIRCULAR", use_bias = false,
+        key = jr.PRNGKey(kk) })
+      local t2 = nn.ConvTranspose1d(1, 1, kk, s, 0, "SAME", { padding_mode = "CIRCULAR",
+        use_bias = false, key = jr.PRNGKey(6) })
+      local cw, flipped = values(c.weight), {}
+      for i = 1, kk do flipped[i] = cw[kk + 1 - i] end
+      t2 = lx.tree_at(function(m) return m.weight end, t2, lx.array(flipped):reshape({ 1, 1, kk }))
+      local x = input({ 1, n }, "float32", n)
+      local cx = c(x)
+      local y = input(cx.shape, "float32", n + 1)
+      local ty = t2(y)
+      assert.are.same({ 1, n }, ty.shape)
+      local lhs, rhs = lx.sum(cx * y):item(), lx.sum(x * ty):item()
+      assert.is_true(math.abs(lhs - rhs) <= 1e-5 * (1 + math.abs(lhs)),
+        ("k %d s %d n %d: %.9g vs %.9g"):format(kk, s, n, lhs, rhs))
+    end
   end)
 end)
 
