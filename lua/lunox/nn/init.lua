@@ -20,5 +20,7 @@ import("lunox.nn.attention")
 import("lunox.nn.rnn")
 import("lunox.nn.normalisation")
 import("lunox.nn.embedding")
+import("lunox.nn.conv")
+import("lunox.nn.pool")
 
 return M

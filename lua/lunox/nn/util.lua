@@ -6,8 +6,11 @@ local core = require("lunox.core")
 
 local M = {}
 
+-- A trailing plain table is the options table unless it has a list part:
+-- then it is a positional value such as a kernel size {3, 3}.
 local function is_options(v)
   return type(v) == "table" and not core.is_array(v) and getmetatable(v) == nil
+    and v[1] == nil
 end
 
 --- Binds a constructor's arguments: `names` lists Equinox's parameters in
