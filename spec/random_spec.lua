@@ -192,6 +192,34 @@ describe("partitionable scheme (the default)", function()
   end)
 end)
 
+describe("large draws", function()
+  -- Draws this large are split over threads (and run the vectorised
+  -- clones); every element must still be its own counter's value.
+  local function xor32(a, b)
+    local r, p = 0, 1
+    for _ = 1, 32 do
+      local x, y = a % 2, b % 2
+      if x ~= y then r = r + p end
+      a, b, p = (a - x) / 2, (b - y) / 2, p * 2
+    end
+    return r
+  end
+
+  it("match threefry of each element's counter at the split points", function()
+    local key = jr.PRNGKey(77)
+    local n = 300001
+    local bits = jr.bits(key, { n })
+    local u = jr.uniform(key, { n })
+    for _, i in ipairs({ 0, 1, 65535, 65536, 150000, 150001, 299999, 300000 }) do
+      local w = jr.threefry2x32(key, 0, i):tolist()
+      local b = xor32(w[1], w[2])
+      assert.are.equal(b, bits[i + 1]:item(), "bits " .. i)
+      -- (b >> 9) as the mantissa of a float in [1, 2), minus 1: exact
+      assert.are.equal(math.floor(b / 512) / 2 ^ 23, u[i + 1]:item(), "uniform " .. i)
+    end
+  end)
+end)
+
 describe("samplers", function()
   local key = jr.PRNGKey(7)
 

@@ -49,7 +49,7 @@ for _, partitionable in ipairs({ true, false }) do
 
     it("bits of every width it has, odd sizes", function()
       with_scheme(partitionable, function()
-        for _, n in ipairs({ 1, 3, 33, 1000 }) do
+        for _, n in ipairs({ 1, 3, 33, 1000, 200001 }) do
           same(jr.bits(kc, { n }), jr.bits(kv, { n }), "bits32 " .. n)
           same(jr.bits(kc, { n }, "uint8"), jr.bits(kv, { n }, "uint8"), "bits8 " .. n)
           if V.supported("uint16") then

@@ -10,13 +10,15 @@
 #include "threefry.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The hot loops get an AVX2 clone where the compiler and the C library
+/* The hot loops get AVX-512 and AVX2 clones (AVX-512 rotates in one
+** instruction) where the compiler and the C library
 ** support picking one at load time (x86-64 with GCC or Clang). */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
-#define LX_HOT __attribute__((target_clones("avx2", "default")))
+#define LX_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LX_HOT
 #endif
@@ -210,6 +212,19 @@ static void *run_task(void *p) {
   return NULL;
 }
 
+/* Threads for one op: LUNOX_NUM_THREADS when set to a positive integer,
+** else the online cores. */
+static uint64_t thread_budget(void) {
+  const char *env = getenv("LUNOX_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end == 0 && v > 0) return (uint64_t)v;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores > 0 ? (uint64_t)cores : 1;
+}
+
 /* Work below this many elements per thread is not worth a thread. */
 #define MIN_PER_THREAD ((uint64_t)1 << 16)
 #define MAX_THREADS 16
@@ -226,9 +241,9 @@ lx_status lx__cpu_random(const lx_op *op) {
   uint64_t units = op->code == LX_RANDOM_KEYS ? base.hi.size / 2 : base.hi.size;
 
   /* Every element is independent: split the range over the cores. */
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
   uint64_t nthreads = units / MIN_PER_THREAD;
-  if (cores > 0 && nthreads > (uint64_t)cores) nthreads = (uint64_t)cores;
+  uint64_t budget = thread_budget();
+  if (nthreads > budget) nthreads = budget;
   if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
   if (nthreads < 1) nthreads = 1;
   task tasks[MAX_THREADS];

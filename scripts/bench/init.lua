@@ -8,7 +8,9 @@
 --   - 12 x nn.MultiheadAttention(12, 768): 4 projections of 768 x 768 per
 --     layer, 28 M parameters (torch.nn.MultiheadAttention(768, 12)).
 -- lunox draws JAX's threefry bits (the same weights as Python Equinox);
--- PyTorch draws from its own generator. Both use every core.
+-- PyTorch draws from its own generator. The random kernels use every core
+-- unless LUNOX_NUM_THREADS says otherwise; the last line gives PyTorch's
+-- thread count (its uniform_ runs on one).
 local lx = require("lunox")
 package.path = (arg and arg[0] and arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 local bench = require("bench_common")
