@@ -1,4 +1,4 @@
--- A short tour of lunox arrays: what `make run` shows.
+-- A short tour of lunox (arrays, random numbers, layers): what `make run` shows.
 --   build/lunox scripts/quickstart.lua     (Lua 5.4)
 --   build/lunoxjit scripts/quickstart.lua  (LuaJIT)
 local lx = require("lunox")
@@ -56,3 +56,15 @@ print(lx.ones({ 40, 30 }) / 4)
 section("Errors name the function and the values")
 print(select(2, pcall(lx.matmul, lx.zeros({ 3, 4 }), lx.zeros({ 5, 2 }))))
 print(select(2, pcall(lx.array, { { 1, 2 }, { 3 } })))
+
+section("Random numbers: JAX's threefry, the same bits as jax.random")
+local jr = lx.random
+local key = jr.PRNGKey(0)
+print("uniform(PRNGKey(0)) =", jr.uniform(key):item(), "(JAX: 0.947667)")
+local k1, k2 = jr.split(key):unpack()
+print("normal:", jr.normal(k1, { 4 }))
+
+section("Layers: Equinox's nn, with Equinox's initialisation")
+local mlp = lx.nn.MLP(2, 3, 8, 2, { key = k2, activation = lx.nn.gelu })
+print(mlp)
+print("mlp({0.5, -1}) =", mlp(lx.array({ 0.5, -1 })))
