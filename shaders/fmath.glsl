@@ -548,27 +548,37 @@ float lx_pow(float x, float y) {
 }
 
 // ------------------------------------------------------------ erf, erf_inv
-// XLA's float32 formulas, as runtime/cpu/cpu_special.h: erf is Eigen's
-// rational approximation on x clamped to [-4, 4]; erf_inv is Giles'
-// single-precision polynomial in w = -log1p(-x^2).
+// XLA's float32 formulas, as runtime/cpu/cpu_special.h: erf is XLA:CPU's
+// current rational approximation (fused multiply-adds, +-1 from |x| >=
+// 3.8325); erf_inv is Giles' single-precision polynomial in
+// w = -log1p(-x^2).
+
+// a * b + c rounded once, from an exact product and an exact sum (Vulkan's
+// own fma may round twice): correct but for rare double roundings.
+float lx_fma(float a, float b, float c) {
+  float pl, sl;
+  precise float ph = lx_two_prod(a, b, pl);
+  precise float sh = lx_two_sum(ph, c, sl);
+  precise float r = sh + (pl + sl);
+  return r;
+}
+
 float lx_erf(float x) {
   if (isnan(x)) return x;
-  float c = clamp(x, -4.0, 4.0);
-  precise float x2 = c * c;
-  precise float p = -2.72614225801306e-10;
-  p = p * x2 + 2.77068142495902e-08;
-  p = p * x2 + -2.10102402082508e-06;
-  p = p * x2 + -5.69250639462346e-05;
-  p = p * x2 + -7.34990630326855e-04;
-  p = p * x2 + -2.95459980854025e-03;
-  p = p * x2 + -1.60960333262415e-02;
-  precise float q = -1.45660718464996e-05;
-  q = q * x2 + -2.13374055278905e-04;
-  q = q * x2 + -1.68282697438203e-03;
-  q = q * x2 + -7.37332916720468e-03;
-  q = q * x2 + -1.42647390514189e-02;
-  precise float cp = c * p;
-  return lx_fdiv(cp, q);
+  if (abs(x) >= 3.832506856900711) return x < 0.0 ? -1.0 : 1.0;
+  precise float x2 = x * x;
+  float p = lx_fma(x2, 0.00022905065861350646, 0.0034082910107109506);
+  p = lx_fma(x2, p, 0.050955695062380861);
+  p = lx_fma(x2, p, 0.18520832239976145);
+  p = lx_fma(x2, p, 1.128379143519084);
+  precise float xp = x * p;
+  float q = lx_fma(x2, -1.1791602954361697e-7, 0.000023547966471313185);
+  q = lx_fma(x2, q, 0.0010179625278914885);
+  q = lx_fma(x2, q, 0.014070470171167667);
+  q = lx_fma(x2, q, 0.11098505178285362);
+  q = lx_fma(x2, q, 0.49746925110067538);
+  q = lx_fma(x2, q, 1.0);
+  return lx_fdiv(xp, q);
 }
 
 // log1p(y) for y in [-1, 0]: ln(1 + y) with 1 + y rounded, corrected by the

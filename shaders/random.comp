@@ -145,8 +145,9 @@ void element(uint i, uvec2 k) {
     if (r < lo) r = lo;
     store(i, floatBitsToUint(r));
 #elif ELEM_BYTES == 2
-    uint b = bits_small(k, 16u, i);
-    float one_plus = OUT_DTYPE == DT_bf16 ? uintBitsToFloat(((b >> 9) | 0x3f80u) << 16)
+    // bfloat16 draws 8 bits, as JAX (at least 8 bits; 7 mantissa bits).
+    uint b = bits_small(k, OUT_DTYPE == DT_bf16 ? 8u : 16u, i);
+    float one_plus = OUT_DTYPE == DT_bf16 ? uintBitsToFloat(((b >> 1) | 0x3f80u) << 16)
                                           : uintBitsToFloat(lx_h2f((b >> 6) | 0x3c00u));
     precise float f = one_plus - 1.0;
     float lo = uintBitsToFloat(pc.lo.x), diff = uintBitsToFloat(pc.diff.x);

@@ -133,9 +133,11 @@ describe("Linear", function()
     H.raises({ "Linear(3 -> 4)", "must be an array" }, l, { 1, 2, 3 })
   end)
 
-  it("allows zero sizes, as Equinox", function()
-    local l = nn.Linear(0, 2, { key = key })
-    assert.are.same({ 2, 0 }, l.weight.shape)
+  it("allows zero out_features but not zero in_features (1/sqrt(0)), as Equinox", function()
+    local l = nn.Linear(2, 0, { key = key })
+    assert.are.same({ 0, 2 }, l.weight.shape)
+    H.raises({ "Linear", "in_features must be an integer >= 1", "got 0" }, nn.Linear, 0, 2, { key = key })
+    H.raises({ "MLP", "width_size must be an integer >= 1" }, nn.MLP, 2, 3, 0, 2, { key = key })
   end)
 
   it("is immutable, prints, and takes tree_at surgery", function()
@@ -381,6 +383,22 @@ describe("activations", function()
     local big = nn.softplus(lx.array({ 100, -30 }, "float64")):tolist()
     assert.are.equal(100, big[1])
     assert.is_true(math.abs(big[2] - math.exp(-30)) < 1e-20)
+    -- log1p(e^x) for moderately negative x keeps its digits (series reference)
+    local function log1p(t)
+      local s, term = 0, t
+      for k = 1, 60 do s = s + term / k; term = -term * t end
+      return s
+    end
+    local xs = { -3, -5, -9, -12, -15 }
+    for _, dt in ipairs({ "float32", "float64" }) do
+      local got = nn.softplus(lx.array(xs, dt)):tolist()
+      for i, v in ipairs(xs) do
+        local want = log1p(math.exp(v))
+        local tol = dt == "float32" and 3e-7 or 1e-14
+        assert.is_true(math.abs(got[i] - want) <= tol * want,
+          ("softplus(%g) %s: %.17g vs %.17g"):format(v, dt, got[i], want))
+      end
+    end
   end)
 
   it("gelu: tanh approximation by default, exact on request", function()

@@ -257,6 +257,22 @@ describe("samplers", function()
     H.raises("must broadcast", jr.uniform, key, { 2 }, "float32", lx.zeros({ 3 }), 1)
   end)
 
+  it("bfloat16 uniform is JAX's: 8 random bits, (bits8 >> 1) | 0x3f80, minus 1", function()
+    for _, partitionable in ipairs({ true, false }) do
+      with_scheme(partitionable, function()
+        local b8 = jr.bits(key, { 40 }, "uint8"):tolist()
+        local u = jr.uniform(key, { 40 }, "bfloat16"):tolist()
+        for i = 1, 40 do assert.are.equal(math.floor(b8[i] / 2) / 128, u[i]) end
+      end)
+    end
+  end)
+
+  it("float16 uniform is 16 random bits >> 6 under 1.0's exponent, minus 1", function()
+    local b = jr.bits(key, { 40 }, "uint16"):tolist()
+    local u = jr.uniform(key, { 40 }, "float16"):tolist()
+    for i = 1, 40 do assert.are.equal(math.floor(b[i] / 64) / 1024, u[i]) end
+  end)
+
   it("normal has mean 0 and variance 1, in every float dtype", function()
     for _, dt in ipairs({ "float32", "float64", "float16", "bfloat16" }) do
       local x = jr.normal(key, { 20000 }, dt):astype("float64")
@@ -288,6 +304,9 @@ describe("samplers", function()
     assert.is_true(math.abs(m - 0.25) < 0.03)
     assert.are.same({ 2 }, jr.bernoulli(key, lx.array({ 0.1, 0.9 })).shape)
     H.raises("bernoulli", jr.bernoulli, key, lx.array({ 1, 0 }, "int32"))
+    -- p must broadcast to shape (jax's _check_shape)
+    H.raises({ "bernoulli", "{2,1}", "must broadcast to shape {3}" }, jr.bernoulli, key,
+      lx.full({ 2, 1 }, 0.5), { 3 })
   end)
 
   it("randint: bounds, dtypes, empty and out-of-range spans as JAX", function()
@@ -309,6 +328,16 @@ describe("samplers", function()
     -- negative ranges
     local n = jr.randint(key, { 200 }, -10, -5)
     assert.is_true(lx.min(n):item() >= -10 and lx.max(n):item() <= -6)
+    -- 64-bit bounds pass exactly (Lua 5.4 integers)
+    if H.has_integers then
+      local top = math.tointeger(2 ^ 62) + 5
+      local big = jr.randint(key, { 50 }, 0, top, "int64")
+      assert.is_true(lx.max(big):item() < top)
+      local full = jr.randint(key, { 50 }, math.mininteger, math.maxinteger, "int64")
+      assert.are.equal("int64", full.dtype)
+    else
+      H.raises({ "randint", "outside the int64 range" }, jr.randint, key, { 2 }, 0, 2 ^ 64)
+    end
     -- float bounds are truncated toward zero, as astype(int)
     assert.are.same(jr.randint(key, { 6 }, 1, 4):tolist(), jr.randint(key, { 6 }, 1.7, 4.2):tolist())
   end)

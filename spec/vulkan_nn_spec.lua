@@ -66,6 +66,12 @@ describe("vulkan nn", function()
     end
   end)
 
+  it("a CPU key drives Dropout on device inputs", function()
+    local x = lx.ones({ 32 })
+    local d = nn.Dropout(0.5)
+    close(d(x, { key = key }), d(x:to(vk.name), { key = key }), 0, "Dropout")
+  end)
+
   it("Sequential with Dropout draws the same mask on the device", function()
     local seq = nn.Sequential({ nn.Linear(3, 16, { key = key }), nn.Dropout(0.5) })
     local x = lx.array({ 1, 2, 3 })

@@ -168,6 +168,13 @@ function M.bernoulli(key, p, shape)
   end
   shape = shape or shape_of(p)
   local u = core._random_uniform(key, shape, dtype, 0, 1, original())
+  if is_array(p) then
+    if not broadcasts_to(p.shape, u.shape) then
+      error("bernoulli: p (shape " .. shape_str(p.shape) .. ") must broadcast to shape "
+        .. shape_str(u.shape), 2)
+    end
+    p = p:to(u.device)
+  end
   return core.lt(u, p)
 end
 
@@ -177,12 +184,18 @@ local function integer_bound(fn, what, v)
     error(fn .. ": " .. what .. " must be a number or a one-element array, got "
       .. (is_array(v) and ("an array of shape " .. shape_str(v.shape)) or type(v)), 3)
   end
-  -- jax: float bounds are cast to int (toward zero); the dtype clips them
-  -- later, so huge ones only need to stay huge.
   if x ~= x then error(fn .. ": " .. what .. " is NaN", 3) end
-  if x >= 2 ^ 62 then return math.maxinteger or 2 ^ 62 end
-  if x <= -2 ^ 62 then return math.mininteger or -2 ^ 62 end
-  return x < 0 and math.ceil(x) or math.floor(x)
+  -- Lua 5.4 integers are exact int64 values: pass them through.
+  if math.type and math.type(x) == "integer" then return x end
+  -- jax: float bounds are cast to int (toward zero). Beyond the int64 range
+  -- they are clipped (the dtype clips again); on LuaJIT, where every number
+  -- is a double, a bound that large has no exact int64 value: refuse it.
+  if x >= 2 ^ 63 or x < -2 ^ 63 then
+    if math.maxinteger then return x > 0 and math.maxinteger or math.mininteger end
+    error(("%s: %s %.17g is outside the int64 range"):format(fn, what, x), 3)
+  end
+  x = x < 0 and math.ceil(x) or math.floor(x)
+  return math.tointeger and math.tointeger(x) or x
 end
 
 --- Integers in [minval, maxval), as jax.random.randint (dtype default

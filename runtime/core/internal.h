@@ -73,7 +73,8 @@ typedef enum lx_random_kind {
                         out's width, in the scheme p.random.original says */
   LX_RANDOM_KEYS,    /* out uint32 {n, 2}: key j = threefry(key, counter + j
                         as hi/lo words) (partitionable split, fold_in) */
-  LX_RANDOM_UNIFORM, /* out float: bits of out's width made a float in [0, 1),
+  LX_RANDOM_UNIFORM, /* out float: bits of out's width (8 for bfloat16, as
+                        JAX) made a float in [0, 1),
                         then * p.random.diff + p.random.lo, max(lo, .), each
                         step rounded to out's dtype */
   LX_RANDOM_RANDINT  /* out integer: JAX's randint from the bits of in[0] (high)

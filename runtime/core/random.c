@@ -152,7 +152,8 @@ lx_status lx_random_uniform(lx_array *key, int ndim, const int64_t *shape, lx_dt
     return lx_set_error(LX_ERR_DTYPE, "uniform: dtype must be a float type, got %s",
                         lx_dtype_name(dtype));
   if ((st = check_shape("uniform", dtype, ndim, shape, &size)) != LX_OK) return st;
-  uint64_t width = lx_dtype_size(dtype) * 8;
+  /* jax: rng_bits = max(8, bits) when the mantissa has fewer than 8 bits. */
+  uint64_t width = dtype == LX_BFLOAT16 ? 8 : lx_dtype_size(dtype) * 8;
   if (scheme == LX_PRNG_ORIGINAL &&
       (st = check_original_words("uniform", ((uint64_t)size * width + 31) / 32)) != LX_OK)
     return st;

@@ -135,15 +135,17 @@ static void uniform_f64(const rng *g, double lo, double diff, double *o) {
   }
 }
 
-/* float16 and bfloat16: 16 random bits under the exponent of 1.0; the
-** product and the sum are each rounded to the half type (exact in float32
-** first, so the single rounding is the half type's own). */
+/* float16: 16 random bits under the exponent of 1.0; bfloat16: 8 (JAX
+** draws at least 8 bits, and bfloat16's 7-bit mantissa takes 8 bits
+** shifted right by 1). The product and the sum are each rounded to the half
+** type (exact in float32 first, so the single rounding is the half type's
+** own). */
 static void uniform_half(const rng *g, bool bf16, float lo, float diff, uint16_t *o) {
   for (uint64_t i = g->begin; i < g->end; i++) {
-    uint32_t b = bits_small_at(g, 16, i);
+    uint32_t b = bits_small_at(g, bf16 ? 8 : 16, i);
     float f, t, r;
     if (bf16) {
-      f = lx_bfloat16_to_float((uint16_t)((b >> 9) | 0x3f80u)) - 1.0f;
+      f = lx_bfloat16_to_float((uint16_t)((b >> 1) | 0x3f80u)) - 1.0f;
       t = lx_bfloat16_to_float(lx_float_to_bfloat16(f * diff));
       r = lx_bfloat16_to_float(lx_float_to_bfloat16(t + lo));
     } else {

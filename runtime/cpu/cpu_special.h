@@ -5,8 +5,9 @@
 ** formulas for the Vulkan backend.
 **
 ** float32 (and float16/bfloat16, computed in float32 as XLA does):
-**   erf: x clamped to [-4, 4], then x P(x^2) / Q(x^2) (Eigen's rational
-**   approximation, which XLA uses for float32).
+**   erf: XLA:CPU's current float32 erf (xla/codegen/intrinsics, Eigen's
+**   generic_fast_erf_float): x P(x^2) / Q(x^2) with fused multiply-adds,
+**   +-1 from |x| >= 3.8325.
 **   erf_inv: Giles' single-precision approximation ("Approximating the erfinv
 **   function", GPU Computing Gems, 2011), w = -log1p(-x^2).
 ** float64: erf from libm; erf_inv with Giles' double-precision polynomials.
@@ -18,20 +19,21 @@
 #include <math.h>
 
 static inline float lx_erff(float x) {
-  static const float alpha[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f,
-                                 -2.10102402082508e-06f, -5.69250639462346e-05f,
-                                 -7.34990630326855e-04f, -2.95459980854025e-03f,
-                                 -1.60960333262415e-02f};
-  static const float beta[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f,
-                                -1.68282697438203e-03f, -7.37332916720468e-03f,
-                                -1.42647390514189e-02f};
-  if (x != x) return x;
-  float c = x < -4.0f ? -4.0f : x > 4.0f ? 4.0f : x;
-  float x2 = c * c;
-  float p = 0.0f, q = 0.0f;
-  for (int i = 0; i < 7; i++) p = p * x2 + alpha[i];
-  for (int i = 0; i < 5; i++) q = q * x2 + beta[i];
-  return c * p / q;
+  /* Beyond erfinv(1 - 2^-24) (about) erf rounds to +-1; NaN falls through. */
+  if (fabsf(x) >= 3.832506856900711f) return copysignf(1.0f, x);
+  float x2 = x * x;
+  float p = fmaf(x2, 0.00022905065861350646f, 0.0034082910107109506f);
+  p = fmaf(x2, p, 0.050955695062380861f);
+  p = fmaf(x2, p, 0.18520832239976145f);
+  p = fmaf(x2, p, 1.128379143519084f);
+  p = x * p;
+  float q = fmaf(x2, -1.1791602954361697e-7f, 0.000023547966471313185f);
+  q = fmaf(x2, q, 0.0010179625278914885f);
+  q = fmaf(x2, q, 0.014070470171167667f);
+  q = fmaf(x2, q, 0.11098505178285362f);
+  q = fmaf(x2, q, 0.49746925110067538f);
+  q = fmaf(x2, q, 1.0f);
+  return p / q;
 }
 
 static inline double lx_erf(double x) { return erf(x); }

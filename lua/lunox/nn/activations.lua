@@ -41,10 +41,11 @@ M.swish = M.silu
 function M.softplus(x)
   x = arr(x, "softplus")
   local t = core.exp(-core.abs(x))
-  -- log1p(t) for t in (0, 1]: its series below 1e-4, where log(1 + t)
-  -- would lose t's digits.
-  local small = core.lt(t, 1e-4)
-  local log1p = core.where(small, t - 0.5 * t * t, core.log(1 + t))
+  -- log1p(t) for t in (0, 1] without losing t's digits: with u = 1 + t
+  -- rounded, log(u) * t / (u - 1) (Goldberg's correction), and t itself
+  -- where u rounds to 1.
+  local u = 1 + t
+  local log1p = core.where(core.eq(u, 1), t, core.log(u) * t / (u - 1))
   return core.maximum(x, 0) + log1p
 end
 

@@ -36,7 +36,8 @@ function Dropout:__call(x, opts)
       .. "training off with nn.inference_mode(model)", 2)
   end
   local q = 1 - self.p
-  local mask = require("lunox.random").bernoulli(opts.key, q, x.shape)
+  -- The key moves to x's device (8 bytes), so a CPU key drives a GPU layer.
+  local mask = require("lunox.random").bernoulli(opts.key:to(x.device), q, x.shape)
   return core.where(mask, x / q, core.zeros({}, x.dtype):to(x.device))
 end
 

@@ -23,7 +23,8 @@ M.Linear = Linear
 function Linear:init(...)
   local a = U.bind("Linear", { "in_features", "out_features", "use_bias", "dtype" },
     { use_bias = true, dtype = true }, ...)
-  local in_f = U.size("Linear", "in_features", a.in_features, 0, true)
+  -- in_features 0 would make the bound 1/sqrt(0) (Equinox: ZeroDivisionError).
+  local in_f = U.size("Linear", "in_features", a.in_features, 1, true)
   local out_f = U.size("Linear", "out_features", a.out_features, 0, true)
   local use_bias = U.flag("Linear", "use_bias", a.use_bias, true)
   local dtype = U.float_dtype("Linear", a.dtype)
@@ -97,10 +98,10 @@ function MLP:init(...)
     "final_activation", "use_bias", "use_final_bias", "dtype" },
     { activation = true, final_activation = true, use_bias = true, use_final_bias = true,
       dtype = true, scan = true }, ...)
-  local in_size = U.size("MLP", "in_size", a.in_size, 0, true)
+  local in_size = U.size("MLP", "in_size", a.in_size, 1, true)
   local out_size = U.size("MLP", "out_size", a.out_size, 0, true)
   local depth = U.size("MLP", "depth", a.depth, 0)
-  local width = depth == 0 and a.width_size or U.size("MLP", "width_size", a.width_size, 0)
+  local width = depth == 0 and a.width_size or U.size("MLP", "width_size", a.width_size, 1)
   local use_bias = U.flag("MLP", "use_bias", a.use_bias, true)
   local use_final_bias = U.flag("MLP", "use_final_bias", a.use_final_bias, true)
   local scan = U.flag("MLP", "scan", a.scan, false)
