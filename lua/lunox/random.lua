@@ -84,10 +84,11 @@ local function broadcasts_to(from, to)
   return true
 end
 
--- A number, or the value of a one-element array.
+-- A number, or the value of a 0-d array (a {1} array is not a scalar: it
+-- must broadcast to the shape like any other array bound).
 local function scalar_value(x)
   if type(x) == "number" then return x end
-  if is_array(x) and x.size == 1 then return x:reshape({}):item() end
+  if is_array(x) and x.ndim == 0 then return x:item() end
   return nil
 end
 
@@ -181,7 +182,7 @@ end
 local function integer_bound(fn, what, v)
   local x = scalar_value(v)
   if x == nil then
-    error(fn .. ": " .. what .. " must be a number or a one-element array, got "
+    error(fn .. ": " .. what .. " must be a number or a 0-d array, got "
       .. (is_array(v) and ("an array of shape " .. shape_str(v.shape)) or type(v)), 3)
   end
   if x ~= x then error(fn .. ": " .. what .. " is NaN", 3) end
