@@ -361,6 +361,40 @@ describe("samplers", function()
     local x = lx.arange(12):reshape({ 6, 2 })
     local px = jr.permutation(key, x):tolist()
     for i = 1, 6 do assert.are.same({ 2 * p[i], 2 * p[i] + 1 }, px[i]) end
+    -- along another axis: the same permutation of that axis's length
+    local y = lx.arange(12):reshape({ 2, 6 })
+    local py = jr.permutation(key, y, 2):tolist()
+    for i = 1, 6 do assert.are.same({ p[i], 6 + p[i] }, { py[1][i], py[2][i] }) end
+    assert.are.same(py, jr.permutation(key, y, -1):tolist())
+    assert.are.equal("int64", jr.permutation(key, 6, { dtype = "int64" }).dtype)
+    H.raises({ "permutation", "axis" }, jr.permutation, key, y, 3)
+  end)
+
+  it("permutation with independent = true shuffles each slice on its own", function()
+    local x = lx.arange(40):reshape({ 4, 10 })
+    local px = jr.permutation(key, x, 2, true):tolist()
+    local differs = false
+    for r = 1, 4 do
+      local seen = {}
+      for c = 1, 10 do
+        local v = px[r][c]
+        assert.is_true(v >= 10 * (r - 1) and v < 10 * r) -- stays in its row
+        assert.is_nil(seen[v])
+        seen[v] = true
+        if (v - 10 * (r - 1)) ~= (px[1][c]) then differs = true end
+      end
+    end
+    assert.is_true(differs) -- rows are not all shuffled alike
+    -- one round (40 elements): a stable sort of each row by the bits that
+    -- split(key)[2] draws for the whole shape
+    local _, sub = jr.split(key):unpack()
+    local bits = jr.bits(sub, { 4, 10 }):tolist()
+    for r = 1, 4 do
+      for c = 2, 10 do
+        local a, b = px[r][c - 1] - 10 * (r - 1) + 1, px[r][c] - 10 * (r - 1) + 1
+        assert.is_true(bits[r][a] < bits[r][b] or (bits[r][a] == bits[r][b] and a < b))
+      end
+    end
   end)
 
   it("the same key gives the same numbers; different keys differ", function()

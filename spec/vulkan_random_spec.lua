@@ -94,6 +94,10 @@ for _, partitionable in ipairs({ true, false }) do
       with_scheme(partitionable, function()
         same(jr.bernoulli(kc, 0.3, { 40 }), jr.bernoulli(kv, 0.3, { 40 }), "bernoulli")
         same(jr.permutation(kc, 50), jr.permutation(kv, 50), "permutation")
+        local x = lx.arange(24):reshape({ 4, 6 })
+        same(jr.permutation(kc, x, 2), jr.permutation(kv, x:to(vk.name), 2), "permutation axis 2")
+        same(jr.permutation(kc, x, 2, true), jr.permutation(kv, x:to(vk.name), 2, true),
+          "independent permutation")
       end)
     end)
 

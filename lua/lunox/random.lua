@@ -207,12 +207,77 @@ function M.randint(key, shape, minval, maxval, dtype)
   return core._random_randint(key, shape or {}, dtype or "int32", lo, hi, original())
 end
 
---- A random permutation, as jax.random.permutation: of 0..n-1 (int32;
--- lunox is 1-based, so add 1 for Lua positions) when x is an integer, or
--- of an array's leading axis.
-function M.permutation(key, x, dtype)
+-- The axes permutation that moves `axis` last, and its inverse.
+local function axis_last(ndim, axis)
+  local perm, inv = {}, {}
+  for i = 1, ndim do if i ~= axis then perm[#perm + 1] = i end end
+  perm[#perm + 1] = axis
+  for i, a in ipairs(perm) do inv[a] = i end
+  return perm, inv
+end
+
+-- jax's _shuffle with independent=True: rounds of a stable sort of every
+-- slice along `axis` by fresh 32-bit keys drawn for the whole shape.
+local function shuffle_independent(key, x, axis)
+  local perm, inv = axis_last(x.ndim, axis)
+  local n = x.shape[axis]
+  local rows = math.floor(x.size / n)
+  local xt = core.transpose(x, perm):reshape({ rows, n })
+  local order = {} -- order[r][j]: the source position of slot j in row r
+  for r = 1, rows do
+    local o = {}
+    for j = 1, n do o[j] = j end
+    order[r] = o
+  end
+  local nrounds = math.ceil(3 * math.log(math.max(1, x.size)) / math.log(4294967295))
+  for _ = 1, nrounds do
+    local subkey
+    key, subkey = M.split(key):unpack()
+    local bits = core.transpose(M.bits(subkey, x.shape), perm):reshape({ rows, n }):tolist()
+    for r = 1, rows do
+      local o, k = order[r], bits[r]
+      local slots = {}
+      for j = 1, n do slots[j] = j end
+      table.sort(slots, function(a, b)
+        if k[a] ~= k[b] then return k[a] < k[b] end
+        return a < b
+      end)
+      local new = {}
+      for j = 1, n do new[j] = o[slots[j]] end
+      order[r] = new
+    end
+  end
+  local out = {}
+  for r = 1, rows do
+    out[r] = core.take(xt[r], core.array(order[r], "int64"):to(x.device))
+  end
+  local shaped = {}
+  for i, a in ipairs(perm) do shaped[i] = x.shape[a] end
+  return core.stack(out, 1):reshape(shaped):transpose(inv)
+end
+
+--- A random permutation, as jax.random.permutation(key, x, axis,
+-- independent): of 0..n-1 when x is an integer (int32 unless {dtype = ...};
+-- the values are JAX's, 0-based: add 1 for Lua positions), or of an array
+-- along `axis` (1-based, default 1; negative counts from the end). With
+-- `independent`, each slice along the axis is shuffled on its own.
+function M.permutation(key, x, axis, independent, opts)
+  if type(axis) == "table" and independent == nil and opts == nil then
+    opts, axis = axis, nil
+  elseif type(independent) == "table" and opts == nil then
+    opts, independent = independent, nil
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "dtype" then
+      error("permutation: unknown option '" .. tostring(k) .. "' (expected dtype)", 2)
+    end
+  end
   if type(x) == "number" then
-    return core._random_permutation(key, x, dtype or "int32", original())
+    if axis ~= nil and axis ~= 1 and axis ~= -1 then
+      error("permutation: an integer x has one axis, got axis " .. tostring(axis), 2)
+    end
+    return core._random_permutation(key, x, opts.dtype or "int32", original())
   end
   if not is_array(x) then
     error("permutation: x must be an integer or an array, got " .. type(x), 2)
@@ -220,13 +285,20 @@ function M.permutation(key, x, dtype)
   if x.ndim == 0 then
     error("permutation: x must be an integer or at least 1-dimensional", 2)
   end
-  local n = x.shape[1]
+  axis = axis or 1
+  if type(axis) ~= "number" or axis ~= math.floor(axis) or axis == 0
+      or math.abs(axis) > x.ndim then
+    error(("permutation: axis must be a non-zero integer within x's %d dimensions, got %s")
+      :format(x.ndim, tostring(axis)), 2)
+  end
+  if axis < 0 then axis = x.ndim + axis + 1 end
+  local n = x.shape[axis]
+  if n == 0 or x.size == 0 then return x end
+  if independent and x.ndim > 1 then return shuffle_independent(key, x, axis) end
+  -- jax: the permutation of arange(n), then take along the axis (for 1-d x
+  -- the same as sorting x itself by the same keys).
   local perm = core._random_permutation(key, n, "int64", original())
-  if n == 0 then return x end
-  local positions = perm:tolist()
-  local rows = {}
-  for i = 1, n do rows[i] = x[positions[i] + 1] end
-  return core.stack(rows, 1)
+  return core.take(x, (perm + 1):to(x.device), axis)
 end
 
 return M
