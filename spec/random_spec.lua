@@ -342,6 +342,33 @@ describe("samplers", function()
     assert.are.same(jr.randint(key, { 6 }, 1, 4):tolist(), jr.randint(key, { 6 }, 1.7, 4.2):tolist())
   end)
 
+  it("randint takes array bounds that broadcast to the shape", function()
+    for _, partitionable in ipairs({ true, false }) do
+      with_scheme(partitionable, function()
+        for _, dt in ipairs({ "int32", "int64", "uint8", "uint16" }) do
+          -- bounds equal everywhere give the scalar path's values
+          assert.are.same(jr.randint(key, { 3, 4 }, 2, 9, dt):tolist(),
+            jr.randint(key, { 3, 4 }, lx.full({ 3, 1 }, 2, "int32"), lx.full({ 4 }, 9), dt):tolist())
+        end
+      end)
+    end
+    local lo, hi = lx.array({ 0, 10, 100, 1000 }), lx.array({ 5, 20, 200, 2000 })
+    local r = jr.randint(key, { 50, 4 }, lo, hi):tolist()
+    local los, his = lo:tolist(), hi:tolist()
+    for i = 1, 50 do
+      for j = 1, 4 do assert.is_true(r[i][j] >= los[j] and r[i][j] < his[j]) end
+    end
+    -- per element, each value is the scalar path's for that element's bounds
+    for j = 1, 4 do
+      local col = jr.randint(key, { 50, 4 }, los[j], his[j]):tolist()
+      assert.are.equal(col[7][j], r[7][j])
+    end
+    H.raises({ "randint", "minval of shape {2} does not broadcast to shape {3}" },
+      jr.randint, key, { 3 }, lx.zeros({ 2 }), 5)
+    local sk = lx.filter_eval_shape(function() return jr.randint(key, { 2, 3 }, lo[{ { 1, 3 } }], 9) end)
+    assert.are.same({ 2, 3 }, sk.shape)
+  end)
+
   it("permutation: of n and of an array's leading axis", function()
     for _, scheme in ipairs({ true, false }) do
       with_scheme(scheme, function()

@@ -201,10 +201,26 @@ end
 
 --- Integers in [minval, maxval), as jax.random.randint (dtype default
 -- "int32"; bounds clipped to the dtype; maxval <= minval gives minval).
+-- The bounds are numbers or arrays that broadcast to shape.
 function M.randint(key, shape, minval, maxval, dtype)
+  dtype = dtype or "int32"
+  shape = shape or {}
+  local array_bounds = (is_array(minval) and minval.ndim > 0)
+    or (is_array(maxval) and maxval.ndim > 0)
+  if array_bounds then
+    local function as_array(what, v)
+      if is_array(v) then return v end
+      if type(v) ~= "number" then
+        error("randint: " .. what .. " must be a number or an array, got " .. type(v), 3)
+      end
+      return core.array(integer_bound("randint", what, v), "int64")
+    end
+    return core._random_randint_arrays(key, shape, dtype, as_array("minval", minval),
+      as_array("maxval", maxval), original())
+  end
   local lo = integer_bound("randint", "minval", minval)
   local hi = integer_bound("randint", "maxval", maxval)
-  return core._random_randint(key, shape or {}, dtype or "int32", lo, hi, original())
+  return core._random_randint(key, shape, dtype, lo, hi, original())
 end
 
 -- The axes permutation that moves `axis` last, and its inverse.

@@ -181,6 +181,43 @@ static void int_range(lx_dtype t, int64_t *lo, int64_t *hi) {
   }
 }
 
+/* jax's randint for one pair of bounds, as numbers modulo 2^width: the
+** span (maxval <= minval gives 1; maxval past the dtype's top adds 1, which
+** may wrap to 0), the multiplier 2^width % span and minval's bits. */
+typedef struct randint_params {
+  unsigned width;
+  uint64_t mask, span, mult, minval;
+} randint_params;
+
+static void randint_setup(lx_dtype dtype, int64_t minval, int64_t maxval, randint_params *p) {
+  unsigned bits = (unsigned)lx_dtype_size(dtype) * 8;
+  uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+  /* jax: maxval_out_of_range = maxval > iinfo(dtype).max; both bounds are
+  ** then clipped to the dtype. */
+  int64_t dlo, dhi;
+  int_range(dtype, &dlo, &dhi);
+  bool out_of_range = maxval > dhi;
+  int64_t lo = minval < dlo ? dlo : minval > dhi ? dhi : minval;
+  int64_t hi = maxval < dlo ? dlo : maxval > dhi ? dhi : maxval;
+  uint64_t span = ((uint64_t)hi - (uint64_t)lo) & mask;
+  if (hi <= lo) span = 1;
+  if (out_of_range && hi > lo) span = (span + 1) & mask;
+  uint64_t mult = urem((1ull << (bits / 2)) & mask, span);
+  p->width = bits;
+  p->mask = mask;
+  p->span = span;
+  p->mult = urem((mult * mult) & mask, span);
+  p->minval = (uint64_t)lo & mask;
+}
+
+/* The value from the high and low draws (the backends' kernels do the same). */
+static uint64_t randint_value(const randint_params *p, uint64_t h, uint64_t l) {
+  h = urem(h, p->span);
+  l = urem(l, p->span);
+  uint64_t off = urem(((h * p->mult) + l) & p->mask, p->span);
+  return (p->minval + off) & p->mask;
+}
+
 lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape, lx_dtype dtype,
                             int64_t minval, int64_t maxval, lx_prng_scheme scheme,
                             lx_array **out) {
@@ -196,19 +233,8 @@ lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape, lx_dt
   if (scheme == LX_PRNG_ORIGINAL &&
       (st = check_original_words("randint", ((uint64_t)size * bits + 31) / 32)) != LX_OK)
     return st;
-  uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
-  /* jax: maxval_out_of_range = maxval > iinfo(dtype).max; both bounds are
-  ** then clipped to the dtype. */
-  int64_t dlo, dhi;
-  int_range(dtype, &dlo, &dhi);
-  bool out_of_range = maxval > dhi;
-  int64_t lo = minval < dlo ? dlo : minval > dhi ? dhi : minval;
-  int64_t hi = maxval < dlo ? dlo : maxval > dhi ? dhi : maxval;
-  uint64_t span = ((uint64_t)hi - (uint64_t)lo) & mask;
-  if (hi <= lo) span = 1;
-  if (out_of_range && hi > lo) span = (span + 1) & mask; /* may wrap to 0 */
-  uint64_t mult = urem((1ull << (bits / 2)) & mask, span);
-  mult = urem((mult * mult) & mask, span);
+  randint_params p;
+  randint_setup(dtype, minval, maxval, &p);
 
   lx_array *keys = NULL, *k1 = NULL, *k2 = NULL;
   if ((st = lx_random_split(key, 2, scheme, &keys)) != LX_OK) return st;
@@ -218,14 +244,109 @@ lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape, lx_dt
   if (st == LX_OK) {
     lx_op op = {0};
     op.p.random.original = scheme == LX_PRNG_ORIGINAL;
-    op.p.random.span = span;
-    op.p.random.multiplier = mult;
-    op.p.random.minval = (uint64_t)lo & mask;
+    op.p.random.span = p.span;
+    op.p.random.multiplier = p.mult;
+    op.p.random.minval = p.minval;
     st = run_random("randint", LX_RANDOM_RANDINT, k1, k2, ndim, shape, dtype, &op, out);
   }
   lx_array_release(k1);
   lx_array_release(k2);
   lx_array_release(keys);
+  return st;
+}
+
+static lx_dtype unsigned_of_width(unsigned width) {
+  switch (width) {
+    case 8: return LX_UINT8;
+    case 16: return LX_UINT16;
+    case 32: return LX_UINT32;
+    default: return LX_UINT64;
+  }
+}
+
+/* `bound` as int64 values broadcast to `shape`, read to the host. */
+static lx_status read_bound(const char *what, lx_array *bound, int ndim, const int64_t *shape,
+                            int64_t size, int64_t *dst) {
+  lx_array *wide = NULL, *b = NULL;
+  lx_status st = lx_astype(bound, LX_INT64, &wide);
+  if (st == LX_OK && (st = lx_broadcast_to(wide, ndim, shape, &b)) != LX_OK) {
+    char sa[LX_SHAPE_STR_MAX], sb[LX_SHAPE_STR_MAX];
+    st = lx_set_error(LX_ERR_SHAPE, "randint: %s of shape %s does not broadcast to shape %s",
+                      what, lx__shape_str(bound->ndim, bound->shape, sa, sizeof sa),
+                      lx__shape_str(ndim, shape, sb, sizeof sb));
+  }
+  if (st == LX_OK) st = lx_array_read(b, dst, (size_t)size * sizeof *dst);
+  lx_array_release(b);
+  lx_array_release(wide);
+  return st;
+}
+
+lx_status lx_random_randint_arrays(lx_array *key, int ndim, const int64_t *shape,
+                                   lx_dtype dtype, lx_array *minval, lx_array *maxval,
+                                   lx_prng_scheme scheme, lx_array **out) {
+  lx_status st;
+  int64_t size;
+  if ((st = check_key("randint", key)) != LX_OK) return st;
+  if ((st = check_scheme("randint", scheme)) != LX_OK) return st;
+  if (!lx_dtype_is_integer(dtype))
+    return lx_set_error(LX_ERR_DTYPE, "randint: dtype must be an integer type, got %s",
+                        lx_dtype_name(dtype));
+  if ((st = check_shape("randint", dtype, ndim, shape, &size)) != LX_OK) return st;
+  if (minval->dtype == LX_BOOL || maxval->dtype == LX_BOOL)
+    return lx_set_error(LX_ERR_DTYPE, "randint: bounds must be numbers, got a bool array");
+  unsigned width = (unsigned)lx_dtype_size(dtype) * 8;
+  if (scheme == LX_PRNG_ORIGINAL &&
+      (st = check_original_words("randint", ((uint64_t)size * width + 31) / 32)) != LX_OK)
+    return st;
+  if (lx_array_is_abstract(key) || lx_abstract_active())
+    return lx_array_empty(lx__op_device(key, NULL), dtype, ndim, shape, out);
+  /* The bounds vary per element: the draws come from the key's device and
+  ** the arithmetic runs here, element by element, as jax's does. */
+  size_t n = (size_t)(size ? size : 1);
+  if ((uint64_t)n > SIZE_MAX / (4 * sizeof(uint64_t)))
+    return lx_set_error(LX_ERR_MEMORY, "randint: %lld elements is too many", (long long)size);
+  uint64_t *hi = malloc(n * sizeof *hi), *lo = malloc(n * sizeof *lo);
+  int64_t *mn = malloc(n * sizeof *mn), *mx = malloc(n * sizeof *mx);
+  lx_array *keys = NULL, *k1 = NULL, *k2 = NULL, *hb = NULL, *lb = NULL, *h64 = NULL, *l64 = NULL;
+  if (!hi || !lo || !mn || !mx) {
+    st = lx_set_error(LX_ERR_MEMORY, "randint: out of memory for %lld elements", (long long)size);
+    goto done;
+  }
+  if ((st = read_bound("minval", minval, ndim, shape, size, mn)) != LX_OK) goto done;
+  if ((st = read_bound("maxval", maxval, ndim, shape, size, mx)) != LX_OK) goto done;
+  lx_index first = {LX_INDEX_SINGLE, 0, 1, 1}, second = {LX_INDEX_SINGLE, 1, 2, 1};
+  lx_dtype ut = unsigned_of_width(width);
+  if ((st = lx_random_split(key, 2, scheme, &keys)) != LX_OK ||
+      (st = lx_index_view(keys, 1, &first, &k1)) != LX_OK ||
+      (st = lx_index_view(keys, 1, &second, &k2)) != LX_OK ||
+      (st = lx_random_bits(k1, ndim, shape, ut, scheme, &hb)) != LX_OK ||
+      (st = lx_random_bits(k2, ndim, shape, ut, scheme, &lb)) != LX_OK ||
+      (st = lx_astype(hb, LX_UINT64, &h64)) != LX_OK ||
+      (st = lx_astype(lb, LX_UINT64, &l64)) != LX_OK ||
+      (st = lx_array_read(h64, hi, (size_t)size * sizeof *hi)) != LX_OK ||
+      (st = lx_array_read(l64, lo, (size_t)size * sizeof *lo)) != LX_OK)
+    goto done;
+  size_t esize = width / 8;
+  unsigned char *data = (unsigned char *)hi; /* results overwrite the high draws */
+  for (int64_t i = 0; i < size; i++) {
+    randint_params p;
+    randint_setup(dtype, mn[i], mx[i], &p);
+    uint64_t v = randint_value(&p, hi[i], lo[i]);
+    for (size_t b = 0; b < esize; b++) data[(size_t)i * esize + b] = (unsigned char)(v >> (8 * b));
+  }
+  st = lx_array_from_host(lx__op_device(key, NULL), dtype, ndim, shape, data, out);
+done:
+  lx_array_release(h64);
+  lx_array_release(l64);
+  lx_array_release(hb);
+  lx_array_release(lb);
+  lx_array_release(k1);
+  lx_array_release(k2);
+  lx_array_release(keys);
+  free(hi);
+  free(lo);
+  free(mn);
+  free(mx);
   return st;
 }
 

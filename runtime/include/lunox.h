@@ -330,6 +330,11 @@ lx_status lx_random_uniform(lx_array *key, int ndim, const int64_t *shape,
 lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape,
                             lx_dtype dtype, int64_t minval, int64_t maxval,
                             lx_prng_scheme scheme, lx_array **out);
+/* randint with bounds that are arrays broadcasting to `shape` (any integer
+** or float dtype; floats truncate toward zero, as jax's astype(int)). */
+lx_status lx_random_randint_arrays(lx_array *key, int ndim, const int64_t *shape,
+                                   lx_dtype dtype, lx_array *minval, lx_array *maxval,
+                                   lx_prng_scheme scheme, lx_array **out);
 /* A random permutation of 0..n-1 (jax.random.permutation(key, n)): rounds
 ** of a stable sort by fresh 32-bit keys. dtype: an integer dtype. */
 lx_status lx_random_permutation(lx_array *key, int64_t n, lx_dtype dtype,

@@ -86,6 +86,17 @@ static int l_randint(lua_State *L) {
   RETURN_ARRAY(L, lx_random_randint(key, ndim, shape, dtype, lo, hi, opt_scheme(L, 6), slot));
 }
 
+/* _random_randint_arrays(key, shape, dtype, minval, maxval, original) */
+static int l_randint_arrays(lua_State *L) {
+  lx_array *key = lxb_check_array(L, 1, "randint");
+  int64_t shape[LX_MAX_DIMS];
+  int ndim = lxb_check_shape(L, 2, "randint", shape);
+  lx_dtype dtype = lxb_opt_dtype(L, 3, LX_INT32, "randint");
+  lx_array *lo = lxb_check_array(L, 4, "randint"), *hi = lxb_check_array(L, 5, "randint");
+  RETURN_ARRAY(L, lx_random_randint_arrays(key, ndim, shape, dtype, lo, hi, opt_scheme(L, 6),
+                                           slot));
+}
+
 /* _random_permutation(key, n, dtype, original) */
 static int l_permutation(lua_State *L) {
   lx_array *key = lxb_check_array(L, 1, "permutation");
@@ -128,6 +139,7 @@ void lxb_register_random(lua_State *L) {
     {"_random_key", l_key},       {"_random_split", l_split},
     {"_random_fold_in", l_fold_in}, {"_random_threefry", l_threefry}, {"_random_bits", l_bits},
     {"_random_uniform", l_uniform}, {"_random_randint", l_randint},
+    {"_random_randint_arrays", l_randint_arrays},
     {"_random_permutation", l_permutation}, {"_nextafter", l_nextafter},
     {NULL, NULL},
   };
