@@ -112,19 +112,31 @@ static lx_status check_shape(const char *fn, lx_dtype dtype, int ndim, const int
   return lx_shape_check(fn, dtype, ndim, shape, size, NULL);
 }
 
+/* The checks every sampler makes: the key, the scheme, the dtype's kind
+** (`kind_ok`, named `kind` in the message), the shape, and the original
+** scheme's word limit for `width`-bit draws. Sets *size. */
+static lx_status check_draw(const char *fn, lx_array *key, lx_prng_scheme scheme,
+                            lx_dtype dtype, bool kind_ok, const char *kind, int ndim,
+                            const int64_t *shape, unsigned width, int64_t *size) {
+  lx_status st;
+  if ((st = check_key(fn, key)) != LX_OK) return st;
+  if ((st = check_scheme(fn, scheme)) != LX_OK) return st;
+  if (!kind_ok)
+    return lx_set_error(LX_ERR_DTYPE, "%s: dtype must be %s, got %s", fn, kind,
+                        lx_dtype_name(dtype));
+  if ((st = check_shape(fn, dtype, ndim, shape, size)) != LX_OK) return st;
+  if (scheme == LX_PRNG_ORIGINAL)
+    return check_original_words(fn, ((uint64_t)*size * width + 31) / 32);
+  return LX_OK;
+}
+
 lx_status lx_random_bits(lx_array *key, int ndim, const int64_t *shape, lx_dtype dtype,
                          lx_prng_scheme scheme, lx_array **out) {
   lx_status st;
   int64_t size;
-  if ((st = check_key("bits", key)) != LX_OK) return st;
-  if ((st = check_scheme("bits", scheme)) != LX_OK) return st;
-  if (!is_unsigned(dtype))
-    return lx_set_error(LX_ERR_DTYPE, "bits: dtype must be an unsigned integer type, got %s",
-                        lx_dtype_name(dtype));
-  if ((st = check_shape("bits", dtype, ndim, shape, &size)) != LX_OK) return st;
-  uint64_t width = lx_dtype_size(dtype) * 8;
-  if (scheme == LX_PRNG_ORIGINAL &&
-      (st = check_original_words("bits", ((uint64_t)size * width + 31) / 32)) != LX_OK)
+  if ((st = check_draw("bits", key, scheme, dtype, is_unsigned(dtype),
+                       "an unsigned integer type", ndim, shape,
+                       (unsigned)lx_dtype_size(dtype) * 8, &size)) != LX_OK)
     return st;
   lx_op op = {0};
   op.p.random.original = scheme == LX_PRNG_ORIGINAL;
@@ -146,16 +158,10 @@ lx_status lx_random_uniform(lx_array *key, int ndim, const int64_t *shape, lx_dt
                             lx_array **out) {
   lx_status st;
   int64_t size;
-  if ((st = check_key("uniform", key)) != LX_OK) return st;
-  if ((st = check_scheme("uniform", scheme)) != LX_OK) return st;
-  if (!lx_dtype_is_float(dtype))
-    return lx_set_error(LX_ERR_DTYPE, "uniform: dtype must be a float type, got %s",
-                        lx_dtype_name(dtype));
-  if ((st = check_shape("uniform", dtype, ndim, shape, &size)) != LX_OK) return st;
   /* jax: rng_bits = max(8, bits) when the mantissa has fewer than 8 bits. */
-  uint64_t width = dtype == LX_BFLOAT16 ? 8 : lx_dtype_size(dtype) * 8;
-  if (scheme == LX_PRNG_ORIGINAL &&
-      (st = check_original_words("uniform", ((uint64_t)size * width + 31) / 32)) != LX_OK)
+  unsigned width = dtype == LX_BFLOAT16 ? 8 : (unsigned)lx_dtype_size(dtype) * 8;
+  if ((st = check_draw("uniform", key, scheme, dtype, lx_dtype_is_float(dtype), "a float type",
+                       ndim, shape, width, &size)) != LX_OK)
     return st;
   lx_op op = {0};
   op.p.random.original = scheme == LX_PRNG_ORIGINAL;
@@ -223,15 +229,9 @@ lx_status lx_random_randint(lx_array *key, int ndim, const int64_t *shape, lx_dt
                             lx_array **out) {
   lx_status st;
   int64_t size;
-  if ((st = check_key("randint", key)) != LX_OK) return st;
-  if ((st = check_scheme("randint", scheme)) != LX_OK) return st;
-  if (!lx_dtype_is_integer(dtype))
-    return lx_set_error(LX_ERR_DTYPE, "randint: dtype must be an integer type, got %s",
-                        lx_dtype_name(dtype));
-  if ((st = check_shape("randint", dtype, ndim, shape, &size)) != LX_OK) return st;
-  unsigned bits = (unsigned)lx_dtype_size(dtype) * 8;
-  if (scheme == LX_PRNG_ORIGINAL &&
-      (st = check_original_words("randint", ((uint64_t)size * bits + 31) / 32)) != LX_OK)
+  if ((st = check_draw("randint", key, scheme, dtype, lx_dtype_is_integer(dtype),
+                       "an integer type", ndim, shape, (unsigned)lx_dtype_size(dtype) * 8,
+                       &size)) != LX_OK)
     return st;
   randint_params p;
   randint_setup(dtype, minval, maxval, &p);
@@ -286,18 +286,12 @@ lx_status lx_random_randint_arrays(lx_array *key, int ndim, const int64_t *shape
                                    lx_prng_scheme scheme, lx_array **out) {
   lx_status st;
   int64_t size;
-  if ((st = check_key("randint", key)) != LX_OK) return st;
-  if ((st = check_scheme("randint", scheme)) != LX_OK) return st;
-  if (!lx_dtype_is_integer(dtype))
-    return lx_set_error(LX_ERR_DTYPE, "randint: dtype must be an integer type, got %s",
-                        lx_dtype_name(dtype));
-  if ((st = check_shape("randint", dtype, ndim, shape, &size)) != LX_OK) return st;
+  unsigned width = (unsigned)lx_dtype_size(dtype) * 8;
+  if ((st = check_draw("randint", key, scheme, dtype, lx_dtype_is_integer(dtype),
+                       "an integer type", ndim, shape, width, &size)) != LX_OK)
+    return st;
   if (minval->dtype == LX_BOOL || maxval->dtype == LX_BOOL)
     return lx_set_error(LX_ERR_DTYPE, "randint: bounds must be numbers, got a bool array");
-  unsigned width = (unsigned)lx_dtype_size(dtype) * 8;
-  if (scheme == LX_PRNG_ORIGINAL &&
-      (st = check_original_words("randint", ((uint64_t)size * width + 31) / 32)) != LX_OK)
-    return st;
   if (lx_array_is_abstract(key) || lx_abstract_active())
     return lx_array_empty(lx__op_device(key, NULL), dtype, ndim, shape, out);
   /* The bounds vary per element: the draws come from the key's device and
