@@ -134,6 +134,16 @@ end
 
 local function shape_label(cls, shape) return cls .. "(" .. U.shape_str(shape) .. ")" end
 
+-- LayerNorm's and RMSNorm's ending: weight and bias (in the compute dtype
+-- dt), back to the input's dtype, and the state passed through if given.
+local function affine(self, out, dt, orig, state)
+  if self.use_weight then out = self.weight:astype(dt) * out end
+  if self.use_bias then out = out + self.bias:astype(dt) end
+  out = out:astype(orig)
+  if state ~= nil then return out, state end
+  return out
+end
+
 function LayerNorm:__call(x, a, b)
   local label = shape_label("LayerNorm", self.shape)
   local state = split_call(label, a, b)
@@ -144,11 +154,7 @@ function LayerNorm:__call(x, a, b)
   local centred = x - core.mean(x)
   local var = core.maximum(core.mean(centred * centred), 0)
   local out = centred * (1 / core.sqrt(var + self.eps))
-  if self.use_weight then out = self.weight:astype(dt) * out end
-  if self.use_bias then out = out + self.bias:astype(dt) end
-  out = out:astype(orig)
-  if state ~= nil then return out, state end
-  return out
+  return affine(self, out, dt, orig, state)
 end
 
 -------------------------------------------------------------------------------
@@ -185,11 +191,7 @@ function RMSNorm:__call(x, a, b)
   x = x:astype(dt)
   local inv_rms = 1 / core.sqrt(core.mean(x * x) + self.eps)
   local out = inv_rms * x
-  if self.use_weight then out = self.weight:astype(dt) * out end
-  if self.use_bias then out = out + self.bias:astype(dt) end
-  out = out:astype(orig)
-  if state ~= nil then return out, state end
-  return out
+  return affine(self, out, dt, orig, state)
 end
 
 -------------------------------------------------------------------------------
