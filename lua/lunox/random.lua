@@ -59,8 +59,8 @@ function M.threefry2x32(key, x0, x1)
   return core._random_threefry(key, x0, x1)
 end
 
---- Raw random bits: dtype "uint32" (default), "uint8", or another unsigned
--- dtype lunox has.
+--- Raw random bits: dtype "uint8", "uint16", "uint32" (default) or
+-- "uint64".
 function M.bits(key, shape, dtype)
   return core._random_bits(key, shape or {}, dtype or "uint32", original())
 end

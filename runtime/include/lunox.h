@@ -317,7 +317,7 @@ lx_status lx_random_split(lx_array *key, int64_t n, lx_prng_scheme scheme,
 lx_status lx_random_fold_in(lx_array *key, uint32_t data, lx_array **out);
 /* The block cipher itself: threefry2x32(key, {x0, x1}) as a uint32 {2}. */
 lx_status lx_random_threefry(lx_array *key, uint32_t x0, uint32_t x1, lx_array **out);
-/* Raw bits: dtype uint8, uint32 (and the other unsigned dtypes lunox has). */
+/* Raw bits: dtype uint8, uint16, uint32 or uint64. */
 lx_status lx_random_bits(lx_array *key, int ndim, const int64_t *shape,
                          lx_dtype dtype, lx_prng_scheme scheme, lx_array **out);
 /* Uniform floats in [minval, maxval) as jax.random.uniform: minval and
