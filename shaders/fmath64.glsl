@@ -13,8 +13,9 @@
 // transformations (Dekker's product needs no fma, nor trusts it).
 //
 // The CPU backend uses glibc. Measured against it on lavapipe (see
-// docs/vulkan.md): exp, log, sigmoid, pow, sin, cos within 1 ulp; tanh,
-// erf, erf_inv within 2. Results that are double denormals depend on the
+// docs/vulkan.md): exp, log, sigmoid, pow, sin, cos and erf within 1 ulp;
+// tanh and erf_inv within 2 (glibc's tanh and log1p are not correctly
+// rounded). sin and cos reduce huge arguments exactly (Payne-Hanek). Results that are double denormals depend on the
 // device keeping them (shaderDenormPreserveFloat64), which Vulkan leaves to
 // it. Invalid operations return x86's default NaN; NaN inputs come back
 // quieted.
