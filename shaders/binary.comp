@@ -4,8 +4,8 @@
 //
 // float32/float16/bfloat16 compute in float32 (16-bit results rounded to
 // nearest even as half.h does); division is exactly rounded; maximum and
-// minimum propagate NaN and work on bits. float64 has no pow in GLSL: it
-// writes NaN (refused by the host). Integer add/sub/mul wrap (GLSL integer
+// minimum propagate NaN and work on bits. float64 pow is lx64_pow
+// (fmath64.glsl: GLSL has none). Integer add/sub/mul wrap (GLSL integer
 // arithmetic does), pow is by squaring with the CPU's rule for negative
 // exponents; division is never sent for integers. bool: add and maximum are
 // "or", mul and minimum are "and".
@@ -17,6 +17,8 @@
 #include "floatbits.glsl"
 #if DT_IS_F32ISH(IN_DT)
 #include "fmath.glsl"
+#elif IN_DT == DT_f64
+#include "fmath64.glsl"
 #endif
 
 layout(constant_id = 1) const int OP = LX_ADD;
@@ -48,8 +50,9 @@ OUT_W binary(IN_W x, IN_W y) {
     case LX_DIV: return x / y;
     case LX_MAXIMUM: return IN_UNBITS(fb_maximum(IN_BITS(x), IN_BITS(y)));
     case LX_MINIMUM: return IN_UNBITS(fb_minimum(IN_BITS(x), IN_BITS(y)));
+    case LX_POW: return lx64_pow(x, y);
   }
-  return packDouble2x32(uvec2(0u, 0xfff80000u)); // pow: refused by the host
+  return lx64_nan();
 }
 #elif IN_DT == DT_bool
 OUT_W binary(IN_W sa, IN_W sb) {

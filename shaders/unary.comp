@@ -4,8 +4,8 @@
 //
 // float32/float16/bfloat16 compute in float32 and round back as half.h
 // does; negation and abs work on the bits, as exact as the CPU's. float64
-// has no exp/log/sin/cos/tanh in GLSL: those write NaN (the host refuses
-// them for float64). Integers negate and abs with wrap-around; other ops
+// exp/log/tanh/sin/cos/sigmoid/erf/erf_inv are written out in fmath64.glsl
+// (GLSL has no double-precision versions). Integers negate and abs with wrap-around; other ops
 // are never sent for them and write 0. bool: abs is the identity.
 #define OUT IN
 #define OUT_DT IN_DT
@@ -15,6 +15,8 @@
 #include "floatbits.glsl"
 #if DT_IS_F32ISH(IN_DT)
 #include "fmath.glsl"
+#elif IN_DT == DT_f64
+#include "fmath64.glsl"
 #endif
 
 layout(constant_id = 1) const int OP = LX_NEG;
@@ -44,8 +46,18 @@ OUT_W unary(IN_W s) {
 OUT_W unary(IN_W x) {
   if (OP == LX_NEG) return IN_UNBITS(fb_flip(IN_BITS(x)));
   if (OP == LX_ABS) return IN_UNBITS(fb_abs(IN_BITS(x)));
-  if (OP == LX_SQRT) return sqrt(x);
-  return packDouble2x32(uvec2(0u, 0xfff80000u)); // refused by the host
+  switch (OP) {
+    case LX_SQRT: return sqrt(x);
+    case LX_EXP: return lx64_exp(x);
+    case LX_LOG: return lx64_log(x);
+    case LX_TANH: return lx64_tanh(x);
+    case LX_SIN: return lx64_sin(x);
+    case LX_COS: return lx64_cos(x);
+    case LX_SIGMOID: return lx64_sigmoid(x);
+    case LX_ERF: return lx64_erf(x);
+    case LX_ERF_INV: return lx64_erf_inv(x);
+  }
+  return lx64_nan();
 }
 #else // integers and bool
 OUT_W unary(IN_W s) {

@@ -53,10 +53,8 @@ local function input(shape, dtype, seed)
   return V.make(shape, dtype, seed)
 end
 
--- Not float64: the Vulkan backend refuses float64 exp, tanh and sigmoid
--- (GLSL has no double-precision transcendentals), with an error saying so.
 local DTYPES = {}
-for _, dt in ipairs({ "float32", "float16", "bfloat16" }) do
+for _, dt in ipairs({ "float32", "float64", "float16", "bfloat16" }) do
   if V.supported(dt) then DTYPES[#DTYPES + 1] = dt end
 end
 

@@ -210,30 +210,16 @@ static lx_status dispatch(lx_vk_device *d, lx_vk_family family, int a, int b, in
   }
 }
 
-/* GLSL has no float64 exp/log/sin/cos/tanh/pow. */
-static bool float64_math(lx_dtype t, int family, int code) {
-  if (t != LX_FLOAT64) return false;
-  if (family == LX_VK_UNARY)
-    return code != LX_NEG && code != LX_SQRT && code != LX_ABS && code != LX_LOGICAL_NOT;
-  return family == LX_VK_BINARY && code == LX_POW;
-}
-
 static lx_status run_op(lx_vk_device *d, const lx_op *op) {
   const char *fn;
   lx_dtype in = op->ninputs ? op->in[0]->dtype : op->out->dtype;
   switch (op->kind) {
     case LX_OP_UNARY:
       fn = lx_unary_op_name(op->code);
-      if (float64_math(in, LX_VK_UNARY, op->code))
-        return lx_set_error(LX_ERR_DTYPE, "%s: float64 %s is not available on vulkan (GLSL has "
-                            "no double-precision %s); cast to float32 first", fn, fn, fn);
       if (op->code == LX_LOGICAL_NOT) return dispatch(d, LX_VK_NOT, in, 0, 0, op, 2, fn, NULL);
       return dispatch(d, LX_VK_UNARY, in, 0, op->code, op, 2, fn, NULL);
     case LX_OP_BINARY:
       fn = lx_binary_op_name(op->code);
-      if (float64_math(in, LX_VK_BINARY, op->code))
-        return lx_set_error(LX_ERR_DTYPE, "pow: float64 pow is not available on vulkan (GLSL "
-                            "has no double-precision pow); cast to float32 first");
       if (op->code >= LX_EQ) return dispatch(d, LX_VK_COMPARE, in, 0, op->code, op, 3, fn, NULL);
       return dispatch(d, LX_VK_BINARY, in, 0, op->code, op, 3, fn, NULL);
     case LX_OP_WHERE:

@@ -114,6 +114,41 @@ function M.assert_parity(cpu, gpu, what)
     string.format("%s: NMSE %.3g above %.3g", what, nmse, M.NMSE[cpu.dtype]))
 end
 
+-- The spacing of doubles at |v| (subnormal spacing below 2^-1022).
+local function ulp64(v)
+  local m = math.abs(v)
+  if m < 2 ^ -1022 then return 2 ^ -1074 end
+  local e = math.floor(math.log(m, 2))
+  if 2 ^ e > m then e = e - 1 elseif 2 ^ (e + 1) <= m then e = e + 1 end
+  return 2 ^ (e - 52)
+end
+
+--- Asserts that float64 results agree element by element within `ulps`
+-- units in the last place of the CPU's value: NaN where the CPU has NaN,
+-- infinities and zeros (with their signs) where it has them. Returns the
+-- largest distance seen, in ulps.
+function M.assert_ulps64(cpu, gpu, ulps, what)
+  assert.are.equal("float64", cpu.dtype, what)
+  local x, y = flat_list(cpu), flat_list(gpu:to("cpu"))
+  assert.are.equal(#x, #y, what .. ": size")
+  local worst = 0
+  for i = 1, #x do
+    local p, q = x[i], y[i]
+    local where = ("%s: element %d: cpu %.17g, vulkan %.17g"):format(what, i, p, q)
+    if p ~= p then
+      assert.is_true(q ~= q, where)
+    elseif p == 0 or p == math.huge or p == -math.huge then
+      assert.is_true(p == q and 1 / p == 1 / q, where)
+    else
+      assert.is_true(q == q, where)
+      local d = math.abs(p - q) / ulp64(p)
+      assert.is_true(d <= ulps, where .. (" (%.3g ulps)"):format(d))
+      if d > worst then worst = d end
+    end
+  end
+  return worst
+end
+
 --- Asserts that the Khronos validation layer has reported nothing.
 function M.assert_validation_silent()
   lx.sync()
