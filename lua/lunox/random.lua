@@ -11,6 +11,37 @@ local core = require("lunox.core")
 
 local M = {}
 
+local THIS_FILE = debug.getinfo(1, "S").source
+
+-- The error level of the first caller outside this file (and outside C),
+-- seen from the function that calls this one.
+local function user_level()
+  local level = 3
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then return 1 end
+    if info.source ~= THIS_FILE and info.what ~= "C" then return level - 1 end
+    level = level + 1
+  end
+end
+
+-- The C kernels (core._random_*), each wrapped so that its error (which
+-- already names the function: "split: ...") is raised at the user's call,
+-- not inside this file.
+local C = setmetatable({}, {
+  __index = function(self, name)
+    local f = core[name]
+    local wrapped = function(...)
+      local ok, result = pcall(f, ...)
+      if ok then return result end
+      if type(result) == "string" then result = result:gsub("^[^\n]-:%d+: ", "", 1) end
+      error(result, user_level())
+    end
+    rawset(self, name, wrapped)
+    return wrapped
+  end,
+})
+
 local FLOATS = { float32 = true, float64 = true, float16 = true, bfloat16 = true }
 local SQRT2 = math.sqrt(2)
 
@@ -37,7 +68,7 @@ function M.PRNGKey(seed, device)
   if type(seed) ~= "number" then
     error("PRNGKey: seed must be an integer, got " .. type(seed), 2)
   end
-  return core._random_key(seed, device)
+  return C._random_key(seed, device)
 end
 --- jax.random.key's raw data: lunox has only raw uint32 keys.
 M.key = M.PRNGKey
@@ -45,24 +76,24 @@ M.key = M.PRNGKey
 --- n new keys (default 2) as a uint32 array {n, 2}; `keys[i]` is one,
 -- `keys:unpack()` gives them all.
 function M.split(key, n)
-  return core._random_split(key, n == nil and 2 or n, original())
+  return C._random_split(key, n == nil and 2 or n, original())
 end
 
 --- A new key from key and an integer (taken modulo 2^32, as jnp.uint32).
 function M.fold_in(key, data)
-  return core._random_fold_in(key, data)
+  return C._random_fold_in(key, data)
 end
 
 --- The Threefry-2x32 block cipher on one counter pair: a uint32 {2} array
 -- (JAX's prng.threefry_2x32 on two counters).
 function M.threefry2x32(key, x0, x1)
-  return core._random_threefry(key, x0, x1)
+  return C._random_threefry(key, x0, x1)
 end
 
 --- Raw random bits: dtype "uint8", "uint16", "uint32" (default) or
 -- "uint64".
 function M.bits(key, shape, dtype)
-  return core._random_bits(key, shape or {}, dtype or "uint32", original())
+  return C._random_bits(key, shape or {}, dtype or "uint32", original())
 end
 
 local function shape_of(x)
@@ -102,12 +133,12 @@ function M.uniform(key, shape, dtype, minval, maxval)
   maxval = maxval == nil and 1 or maxval
   local lo, hi = scalar_value(minval), scalar_value(maxval)
   if lo and hi then
-    return core._random_uniform(key, shape, dtype, lo, hi, original())
+    return C._random_uniform(key, shape, dtype, lo, hi, original())
   end
   -- Array bounds: floats in [0, 1) (exactly those of the scalar path with
   -- 0 and 1), then JAX's max(minval, floats * (maxval - minval) + minval)
   -- as separate ops in dtype.
-  local floats = core._random_uniform(key, shape, dtype, 0, 1, original())
+  local floats = C._random_uniform(key, shape, dtype, 0, 1, original())
   local lo_a = core.array(minval, dtype):to(floats.device)
   local hi_a = core.array(maxval, dtype):to(floats.device)
   if not (broadcasts_to(lo_a.shape, floats.shape) and broadcasts_to(hi_a.shape, floats.shape)) then
@@ -122,7 +153,7 @@ end
 function M.normal(key, shape, dtype)
   dtype = check_float_dtype("normal", dtype)
   local lo = core._nextafter(-1, 0, dtype)
-  local u = core._random_uniform(key, shape or {}, dtype, lo, 1, original())
+  local u = C._random_uniform(key, shape or {}, dtype, lo, 1, original())
   return core.erf_inv(u) * SQRT2
 end
 
@@ -168,7 +199,7 @@ function M.bernoulli(key, p, shape)
     error("bernoulli: p must be a number or an array, got " .. type(p), 2)
   end
   shape = shape or shape_of(p)
-  local u = core._random_uniform(key, shape, dtype, 0, 1, original())
+  local u = C._random_uniform(key, shape, dtype, 0, 1, original())
   if is_array(p) then
     if not broadcasts_to(p.shape, u.shape) then
       error("bernoulli: p (shape " .. shape_str(p.shape) .. ") must broadcast to shape "
@@ -215,12 +246,12 @@ function M.randint(key, shape, minval, maxval, dtype)
       end
       return core.array(integer_bound("randint", what, v), "int64")
     end
-    return core._random_randint_arrays(key, shape, dtype, as_array("minval", minval),
+    return C._random_randint_arrays(key, shape, dtype, as_array("minval", minval),
       as_array("maxval", maxval), original())
   end
   local lo = integer_bound("randint", "minval", minval)
   local hi = integer_bound("randint", "maxval", maxval)
-  return core._random_randint(key, shape, dtype, lo, hi, original())
+  return C._random_randint(key, shape, dtype, lo, hi, original())
 end
 
 -- The axes permutation that moves `axis` last, and its inverse.
@@ -293,7 +324,7 @@ function M.permutation(key, x, axis, independent, opts)
     if axis ~= nil and axis ~= 1 and axis ~= -1 then
       error("permutation: an integer x has one axis, got axis " .. tostring(axis), 2)
     end
-    return core._random_permutation(key, x, opts.dtype or "int32", original())
+    return C._random_permutation(key, x, opts.dtype or "int32", original())
   end
   if not is_array(x) then
     error("permutation: x must be an integer or an array, got " .. type(x), 2)
@@ -313,7 +344,7 @@ function M.permutation(key, x, axis, independent, opts)
   if independent and x.ndim > 1 then return shuffle_independent(key, x, axis) end
   -- jax: the permutation of arange(n), then take along the axis (for 1-d x
   -- the same as sorting x itself by the same keys).
-  local perm = core._random_permutation(key, n, "int64", original())
+  local perm = C._random_permutation(key, n, "int64", original())
   return core.take(x, (perm + 1):to(x.device), axis)
 end
 
