@@ -136,15 +136,20 @@ function Conv:__call(x, opts)
   return y
 end
 
-local function fixed_conv(name, n)
-  local cls = Conv:extend(name, {})
-  local names = { unpack(CONV_NAMES, 2) }
+-- A subclass of `base` with n spatial dimensions fixed: its constructor
+-- takes `names` (the base's without num_spatial_dims) and calls `init`.
+local function fixed_dims(base, name, n, names, keywords, init)
+  local cls = base:extend(name, {})
   function cls:init(...)
-    local a = U.bind(name, names, CONV_KEYWORDS, ...)
+    local a = U.bind(name, names, keywords, ...)
     a.num_spatial_dims = n
-    conv_init(self, name, a)
+    init(self, name, a)
   end
   return cls
+end
+
+local function fixed_conv(name, n)
+  return fixed_dims(Conv, name, n, { unpack(CONV_NAMES, 2) }, CONV_KEYWORDS, conv_init)
 end
 
 --- Conv1d/2d/3d(in_channels, out_channels, kernel_size [, stride [, padding [,
@@ -275,13 +280,7 @@ function ConvTranspose:__call(x, opts)
 end
 
 local function fixed_conv_transpose(name, n)
-  local cls = ConvTranspose:extend(name, {})
-  function cls:init(...)
-    local a = U.bind(name, CT_FIXED_NAMES, CT_KEYWORDS, ...)
-    a.num_spatial_dims = n
-    conv_transpose_init(self, name, a)
-  end
-  return cls
+  return fixed_dims(ConvTranspose, name, n, CT_FIXED_NAMES, CT_KEYWORDS, conv_transpose_init)
 end
 
 --- ConvTranspose1d/2d/3d(in_channels, out_channels, kernel_size [, stride [,
