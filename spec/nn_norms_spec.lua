@@ -17,11 +17,7 @@ local function vals(n, offset)
   return out
 end
 
-local function flat(a)
-  local l = a:reshape({ -1 }):tolist()
-  if type(l) ~= "table" then return { l } end
-  return l
-end
+local flat = H.values
 
 local TOL = { float32 = { 2e-6, 2e-6 }, float64 = { 1e-12, 1e-12 },
   float16 = { 2e-3, 2e-3 }, bfloat16 = { 1.6e-2, 1.6e-2 } }

@@ -7,6 +7,7 @@
 -- Sizes stay small: lavapipe runs shaders on the CPU.
 local lx = require("lunox")
 
+local H = require("spec.support.array_helpers")
 local V = require("spec.support.vulkan_helpers")
 if V.skip_without_device("vulkan nn attention", describe, it, pending) then return end
 
@@ -19,15 +20,6 @@ local function to_vulkan(tree)
   return lx.tree.map(function(x) return lx.is_array(x) and x:to("vulkan") or x end, tree)
 end
 
-local function flat(t, out)
-  out = out or {}
-  if type(t) ~= "table" then
-    out[#out + 1] = t
-    return out
-  end
-  for _, v in ipairs(t) do flat(v, out) end
-  return out
-end
 
 -- Same shape and dtype; every element within ULPS ulps of the CPU result's
 -- largest magnitude (matmul sums and exp/tanh/sigmoid differ slightly
@@ -37,7 +29,7 @@ local function assert_near(cpu, gpu, what)
   local back = gpu:to("cpu")
   assert.are.same(cpu.shape, back.shape, what .. ": shape")
   assert.are.equal(cpu.dtype, back.dtype, what .. ": dtype")
-  local x, y = flat(cpu:tolist()), flat(back:tolist())
+  local x, y = H.values(cpu), H.values(back)
   local scale = 1
   for i = 1, #x do scale = math.max(scale, math.abs(x[i])) end
   local tol = ULPS * EPS[cpu.dtype] * scale
